@@ -1,0 +1,143 @@
+"""The Salesforce REST client: objects list, describe, query and queryMore, and the platform's error bodies.
+
+Error bodies are JSON arrays (`[{"message", "errorCode", "fields"}]`) or, from OAuth, `{"error",
+"error_description"}`; `classify` maps them and the status onto `federation.errors` types by meaning.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import orjson
+
+from federation.errors import (
+    AuthenticationError,
+    DatabaseError,
+    Error,
+    OperationalError,
+    ProgrammingError,
+    QueryRejected,
+    RateLimited,
+    SessionExpired,
+    TransientError,
+    UnknownTableError,
+)
+from federation.http import HttpClient, retry_after_seconds
+
+from connectors.salesforce.auth import SalesforceAuth
+
+log = logging.getLogger("duckfed.salesforce")
+
+#: The largest batch the query API accepts (Sforce-Query-Options: batchSize=200..2000).
+MAX_BATCH_SIZE = 2000
+
+_QUERY_ERRORS = frozenset(
+    {
+        "MALFORMED_QUERY",
+        "INVALID_FIELD",
+        "INVALID_TYPE",
+        "INVALID_QUERY_FILTER_OPERATOR",
+        "NUMBER_OUTSIDE_VALID_RANGE",
+        "INVALID_QUERY_LOCATOR",
+        "QUERY_TIMEOUT",
+    }
+)
+
+
+def api_error(response: httpx.Response) -> tuple[str | None, str]:
+    """The API's error code and message from an error response."""
+    try:
+        body: Any = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        text = response.text.strip()
+        return None, text[:500] or f"HTTP {response.status_code}"
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return body[0].get("errorCode"), str(body[0].get("message", ""))
+    if isinstance(body, dict) and "error" in body:
+        return str(body["error"]), str(body.get("error_description") or body["error"])
+    return None, f"HTTP {response.status_code}"
+
+
+def readable(message: str) -> str:
+    """The API's query error without the echo of the statement: "No such column … (row 1, column 8)"."""
+    if "ERROR at Row:" not in message:
+        return message.strip()
+    _, _, rest = message.partition("ERROR at Row:")
+    position, _, explanation = rest.partition("\n")
+    row, _, column = position.partition(":Column:")
+    return f"{explanation.strip()} (row {row.strip()}, column {column.strip()})"
+
+
+def classify(response: httpx.Response) -> Error:
+    code, message = api_error(response)
+    status = response.status_code
+    if status == 401:
+        return SessionExpired(message, api_code=code)
+    if status == 429:
+        return RateLimited(message, api_code=code, retry_after=retry_after_seconds(response))
+    if status >= 500:
+        return TransientError(message, api_code=code, retry_after=retry_after_seconds(response))
+    if code in _QUERY_ERRORS:
+        return QueryRejected(readable(message), api_code=code)
+    if code in ("invalid_grant", "invalid_client_id", "invalid_client", "inactive_user", "inactive_org"):
+        return AuthenticationError(message, api_code=code)
+    if status == 404:
+        return UnknownTableError(message, api_code=code)
+    if status == 403:
+        return OperationalError(message, api_code=code)
+    if status == 400:
+        return ProgrammingError(message, api_code=code)
+    return DatabaseError(message, api_code=code)
+
+
+class SalesforceClient:
+    """REST calls for one connection. `http.requests_sent` counts what the API was asked."""
+
+    def __init__(self, http: HttpClient, auth: SalesforceAuth, api_version: str) -> None:
+        self.http = http
+        self.auth = auth
+        self.api_version = api_version
+
+    def _url(self, path: str) -> str:
+        return f"{self.auth.session().instance_url}{path}"
+
+    @property
+    def data_path(self) -> str:
+        return f"/services/data/v{self.api_version}"
+
+    def get_json(self, path: str, operation: str) -> Any:
+        return orjson.loads(self.http.request("GET", self._url(path), operation=operation).content)
+
+    def sobjects(self) -> list[dict[str, Any]]:
+        body = self.get_json(f"{self.data_path}/sobjects/", "list objects")
+        return list(body["sobjects"])
+
+    def describe(self, name: str) -> dict[str, Any]:
+        return dict(self.get_json(f"{self.data_path}/sobjects/{name}/describe/", f"describe {name}"))
+
+    def query(self, soql: str, batch_size: int = MAX_BATCH_SIZE) -> bytes:
+        """The first page of a SOQL query, as the raw response body."""
+        log.debug("SOQL: %s", soql)
+        response = self.http.request(
+            "GET",
+            self._url(f"{self.data_path}/query"),
+            operation="query",
+            params={"q": soql},
+            headers={"Sforce-Query-Options": f"batchSize={batch_size}"},
+        )
+        return response.content
+
+    def query_more(self, next_url: str, batch_size: int = MAX_BATCH_SIZE) -> bytes:
+        """The page at a `nextRecordsUrl` (a path on the instance)."""
+        response = self.http.request(
+            "GET",
+            self._url(next_url),
+            operation="queryMore",
+            headers={"Sforce-Query-Options": f"batchSize={batch_size}"},
+        )
+        return response.content
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,155 @@
+"""The SOQL compiler: a scan request as a SOQL statement, every value escaped and typed as SOQL wants it.
+
+Pure functions, tested against fixture files (`tests/connectors/salesforce/fixtures/soql/`). The predicate it
+receives is in negation normal form and already limited to operators the columns can push; what SOQL can't
+express for a particular value (a datetime with fractional seconds, a float that isn't finite) is widened, never
+narrowed, because the engine re-applies the exact predicate to every row: compiling to `None` means "all rows".
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+from collections.abc import Callable, Sequence
+
+from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
+from federation.table import Column
+
+#: Past this the GET URL risks the API's URI length limit; conjuncts are dropped (widening) to stay under it.
+MAX_WHERE_LENGTH = 8000
+
+_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def quote(text: str) -> str:
+    """A SOQL string literal: backslash escapes for the reserved and control characters, nothing else."""
+    out = []
+    for ch in text:
+        escaped = _ESCAPES.get(ch)
+        if escaped is not None:
+            out.append(escaped)
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def literal(value: object) -> str | None:
+    """`value` as a SOQL literal, or None when SOQL has no exact literal for it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return format(decimal.Decimal(repr(value)), "f")
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f") if value.is_finite() else None
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None or value.microsecond:
+            return None
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return None
+
+
+def compile_where(predicate: Predicate, columns: Callable[[str], Column]) -> str | None:
+    """The SOQL condition for `predicate`, or None for "no condition" (every row)."""
+    match predicate:
+        case And(operands=operands):
+            parts = [p for p in (compile_where(o, columns) for o in operands) if p is not None]
+            return _join(parts, "AND")
+        case Or(operands=operands):
+            parts = [compile_where(o, columns) for o in operands]
+            if any(p is None for p in parts):
+                return None
+            return _join([p for p in parts if p is not None], "OR")
+        case IsNull(column=name, negated=negated):
+            return f"{columns(name).api_name} {'!=' if negated else '='} null"
+        case InList(column=name, values=values, negated=negated):
+            return _membership(columns(name).api_name, values, negated)
+        case Comparison(column=name, op=op, value=value):
+            return _comparison(columns(name).api_name, op, value)
+    raise TypeError(f"not a pushable predicate: {predicate!r}")
+
+
+def _join(parts: list[str], word: str) -> str | None:
+    if not parts:
+        return None
+    # SOQL refuses AND and OR at one level without parentheses, so every compound is parenthesised.
+    return parts[0] if len(parts) == 1 else "(" + f" {word} ".join(parts) + ")"
+
+
+def _comparison(field: str, op: Operator, value: object) -> str | None:
+    text = literal(value)
+    if text is not None:
+        return f"{field} {op.value} {text}"
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        # SOQL datetimes have whole seconds; bracket the instant by the seconds around it.
+        floor = value.replace(microsecond=0)
+        low, high = literal(floor), literal(floor + datetime.timedelta(seconds=1))
+        if op is Operator.EQ:
+            return f"({field} >= {low} AND {field} <= {high})"
+        if op in (Operator.LT, Operator.LE):
+            return f"{field} <= {high}"
+        if op in (Operator.GT, Operator.GE):
+            return f"{field} >= {low}"
+    return None
+
+
+def _membership(field: str, values: Sequence[object], negated: bool) -> str | None:
+    texts = [literal(v) for v in values]
+    if negated:
+        # Leaving a value out of NOT IN only widens the result.
+        kept = [t for t in texts if t is not None]
+        return f"{field} NOT IN ({', '.join(kept)})" if kept else None
+    if any(t is None for t in texts):
+        return None
+    return f"{field} IN ({', '.join(t for t in texts if t is not None)})"
+
+
+def compile_select(
+    object_name: str,
+    fields: Sequence[str],
+    predicate: Predicate | None,
+    columns: Callable[[str], Column],
+    *,
+    limit: int | None = None,
+) -> str:
+    """`SELECT fields FROM object [WHERE …] [LIMIT n]`, with the WHERE widened to fit the URL length limit."""
+    soql = f"SELECT {', '.join(fields)} FROM {object_name}"
+    where = _bounded_where(predicate, columns)
+    if where is not None:
+        soql += f" WHERE {where}"
+    if limit is not None:
+        soql += f" LIMIT {int(limit)}"
+    return soql
+
+
+def _bounded_where(predicate: Predicate | None, columns: Callable[[str], Column]) -> str | None:
+    if predicate is None:
+        return None
+    operands = list(predicate.operands) if isinstance(predicate, And) else [predicate]
+    while operands:
+        where = compile_where(And(tuple(operands)), columns)
+        if where is None or len(where) <= MAX_WHERE_LENGTH:
+            return where
+        # Drop the longest conjunct: the rest still narrows, and the engine filters the difference locally.
+        longest = max(operands, key=lambda o: len(compile_where(o, columns) or ""))
+        operands.remove(longest)
+    return None

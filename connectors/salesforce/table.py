@@ -1,0 +1,70 @@
+"""An sObject as a table: columns from describe, scans compiled to SOQL and paged lazily through queryMore."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import pyarrow as pa
+
+from federation.paging import read_ahead
+from federation.table import Column, ScanRequest, Table, TableInfo
+
+from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.soql import compile_select
+from connectors.salesforce.types import Page, PageDecoder, column
+
+
+def table_info(describe: dict[str, Any]) -> TableInfo:
+    columns = tuple(c for c in (column(f) for f in describe["fields"]) if c is not None)
+    return TableInfo(
+        name=describe["name"],
+        columns=columns,
+        description=str(describe.get("label", "")),
+        insertable=bool(describe.get("createable")),
+        updatable=bool(describe.get("updateable")),
+        deletable=bool(describe.get("deletable")),
+    )
+
+
+class SObjectTable(Table):
+    """One queryable sObject."""
+
+    def __init__(self, client: SalesforceClient, describe: dict[str, Any], page_size: int) -> None:
+        self.client = client
+        self.describe = describe
+        self.page_size = page_size
+
+    @cached_property
+    def info(self) -> TableInfo:
+        return table_info(self.describe)
+
+    def soql(self, request: ScanRequest) -> str:
+        columns = [self.info.column(name) for name in request.columns] or [self._key]
+        return compile_select(
+            self.info.name,
+            [c.api_name for c in columns],
+            request.predicate,
+            self.info.column,
+            limit=request.limit,
+        )
+
+    @property
+    def _key(self) -> Column:
+        key = self.info.primary_key
+        return key if key is not None else self.info.columns[0]
+
+    def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
+        decoder = PageDecoder([self.info.column(name) for name in request.columns])
+        soql = self.soql(request)
+
+        def first() -> Page:
+            return decoder.decode(self.client.query(soql, self.page_size))
+
+        def following(page: Page) -> Page | None:
+            if page.next_url is None:
+                return None
+            return decoder.decode(self.client.query_more(page.next_url, self.page_size))
+
+        batches = (page.batch for page in read_ahead(first, following))
+        return pa.RecordBatchReader.from_batches(decoder.schema, batches)

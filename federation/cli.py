@@ -1,0 +1,179 @@
+"""The `duckfed` command: run SQL against sources, list and describe tables, run the sandbox and the demo.
+
+```
+duckfed demo                                   # the product end to end on the built-in sandbox
+duckfed sandbox [--records N]                  # run the emulators until Ctrl-C and print their URLs
+duckfed query "SQL" --source fin=URL … [--format table|csv|json|parquet] [--output FILE]
+duckfed tables --source fin=URL
+duckfed describe fin.Account --source fin=URL
+```
+Every command that takes `--source` also takes `--sandbox` to run against a fresh sandbox instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+
+import orjson
+import pyarrow.csv as pa_csv
+
+from federation.connection import Connection, connect
+from federation.errors import ConfigurationError, Error
+from federation.sandbox import Sandbox
+
+
+def _sources(args: argparse.Namespace) -> dict[str, str]:
+    sources: dict[str, str] = {}
+    for item in args.source or []:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise ConfigurationError(f"--source takes name=URL (e.g. fin=financialforce:///?User=…), not {item!r}")
+        sources[name] = url
+    return sources
+
+
+@contextlib.contextmanager
+def _connection(args: argparse.Namespace) -> Iterator[Connection]:
+    sources = _sources(args)
+    if args.sandbox:
+        with Sandbox(records=args.records) as sandbox:
+            with connect({name: sandbox.url(name) for name in sandbox.names}) as con:
+                yield con
+        return
+    if not sources:
+        raise ConfigurationError("give at least one --source name=URL, or --sandbox")
+    with connect(sources) as con:
+        yield con
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    with _connection(args) as con:
+        relation = con.sql(args.sql)
+        if relation is None:
+            return 0
+        if args.format == "parquet":
+            if not args.output:
+                raise ConfigurationError("--format parquet needs --output FILE")
+            # DuckDB streams the scan into the file: the table is never held in memory whole.
+            relation.write_parquet(args.output)
+            print(f"wrote {args.output}", file=sys.stderr)
+            return 0
+        out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
+        try:
+            if args.format == "table":
+                out.write(str(relation).encode())
+            elif args.format == "csv":
+                pa_csv.write_csv(relation.arrow(), out)
+            else:
+                reader = relation.fetch_record_batch()
+                for batch in reader:
+                    for row in batch.to_pylist():
+                        out.write(orjson.dumps(row, default=str) + b"\n")
+        finally:
+            if args.output:
+                out.close()
+            else:
+                out.flush()
+    return 0
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    with _connection(args) as con:
+        for source, table in con.tables():
+            print(f"{source}.{table}")
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    with _connection(args) as con:
+        schema, _, table = args.table.rpartition(".")
+        if not schema:
+            if len(con.federation.sources) != 1:
+                raise ConfigurationError("name the table as source.table when there are several sources")
+            schema = next(iter(con.federation.sources))
+        found = con.federation.source(schema)
+        if found is None:
+            raise ConfigurationError(f"no source {schema!r}")
+        info = found[1].table(table).info
+        print(f"{schema}.{info.name}  {info.description}")
+        width = max(len(c.name) for c in info.columns)
+        for c in info.columns:
+            flags = [f for f, on in (("key", c.primary_key), ("insert", c.insertable), ("update", c.updatable)) if on]
+            pushed = " ".join(sorted(op.value for op in c.pushdown)) or "-"
+            print(f"  {c.name:<{width}}  {c.type!s:<24} push: {pushed:<40} {' '.join(flags)}")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    with Sandbox(records=args.records) as sandbox:
+        print(f"duckfed sandbox: {args.records} records per main object. Ctrl-C stops it.")
+        for name in sandbox.names:
+            print(f"  {name}: {sandbox.url(name)}")
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from federation.demo import run
+
+    return run(records=args.records, output=args.output)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="duckfed", description="SQL over SaaS business systems, on DuckDB.")
+    top.add_argument("-v", "--verbose", action="count", default=0, help="log API calls (-vv: and SOQL)")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def sourced(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help)
+        sub.add_argument("--source", action="append", metavar="NAME=URL", help="a source, e.g. fin=financialforce:///?…")
+        sub.add_argument("--sandbox", action="store_true", help="use a fresh built-in sandbox as the sources")
+        sub.add_argument("--records", type=int, default=1000, help="sandbox records per main object")
+        return sub
+
+    query = sourced("query", "run SQL and print or save the result")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    query.add_argument("--output", "-o", help="write to this file instead of standard output")
+    query.set_defaults(run=cmd_query)
+    sourced("tables", "list every table").set_defaults(run=cmd_tables)
+    describe = sourced("describe", "show a table's columns and what they push down")
+    describe.add_argument("table", help="source.table")
+    describe.set_defaults(run=cmd_describe)
+    sandbox = commands.add_parser("sandbox", help="run the sandbox emulators until Ctrl-C")
+    sandbox.add_argument("--records", type=int, default=1000)
+    sandbox.set_defaults(run=cmd_sandbox)
+    demo = commands.add_parser("demo", help="show duckfed working end to end on the sandbox")
+    demo.add_argument("--records", type=int, default=1000)
+    demo.add_argument("--output", default="invoices.parquet", help="where the demo writes its Parquet export")
+    demo.set_defaults(run=cmd_demo)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args))
+    except Error as error:
+        print(f"duckfed: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        # DuckDB's own errors (SQL syntax, unknown columns) are for the user too, not a traceback.
+        if type(error).__module__.startswith(("duckdb", "_duckdb")):
+            print(f"duckfed: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

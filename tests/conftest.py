@@ -1,0 +1,17 @@
+"""Suite-wide settings: a private metadata cache, and "no tests ran" counted as a failure."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+# Set before any connector is built, so no test reads or writes the user's real cache.
+os.environ["DUCKFED_CACHE_DIR"] = tempfile.mkdtemp(prefix="duckfed-test-cache-")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # pytest exits 5 when it collected no tests; a suite that ran nothing must not pass.
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
