@@ -41,9 +41,8 @@ def _sources(args: argparse.Namespace) -> dict[str, str]:
 def _connection(args: argparse.Namespace) -> Iterator[Connection]:
     sources = _sources(args)
     if args.sandbox:
-        with Sandbox(records=args.records) as sandbox:
-            with connect({name: sandbox.url(name) for name in sandbox.names}) as con:
-                yield con
+        with Sandbox(records=args.records) as sandbox, connect({n: sandbox.url(n) for n in sandbox.names}) as con:
+            yield con
         return
     if not sources:
         raise ConfigurationError("give at least one --source name=URL, or --sandbox")
@@ -134,7 +133,9 @@ def parser() -> argparse.ArgumentParser:
 
     def sourced(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help)
-        sub.add_argument("--source", action="append", metavar="NAME=URL", help="a source, e.g. fin=financialforce:///?…")
+        sub.add_argument(
+            "--source", action="append", metavar="NAME=URL", help="a source, e.g. fin=financialforce:///?…"
+        )
         sub.add_argument("--sandbox", action="store_true", help="use a fresh built-in sandbox as the sources")
         sub.add_argument("--records", type=int, default=1000, help="sandbox records per main object")
         return sub

@@ -35,16 +35,15 @@ def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = "
     `sources` maps schema names to source URLs (`"financialforce:///?User=…"`), property mappings with a
     `scheme` key, or connectors; a single URL is named by its scheme.
     """
-    if isinstance(sources, str | Connector) or (isinstance(sources, Mapping) and "scheme" in sources):
-        single = open_source(sources)  # type: ignore[arg-type]
+    if isinstance(sources, str | Connector) or "scheme" in sources:
+        single = open_source(sources)
         opened = {single.scheme: single}
     else:
-        assert isinstance(sources, Mapping)
         opened = {}
         try:
             for key, spec in sources.items():
                 _check_key(key)
-                opened[key] = open_source(spec)
+                opened[key] = open_source(spec)  # type: ignore[arg-type]  # a Mapping[str, SourceSpec] here
         except BaseException:
             for connector in opened.values():
                 connector.close()

@@ -61,6 +61,7 @@ class Connector(abc.ABC):
         lowered = name.lower()
         return next((t for t in self.table_names() if t.lower() == lowered), None)
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the connector's HTTP client."""
 

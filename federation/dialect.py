@@ -28,7 +28,7 @@ from federation.table import TableInfo
 class DBAPI(duckdb_engine.DBAPI):
     """duckdb-engine's DB-API module, whose errors also cover ours, so SQLAlchemy wraps both alike."""
 
-    Error = (duckdb.Error, errors.Error)  # type: ignore[assignment]
+    Error = (duckdb.Error, errors.Error)
 
 
 class FederatedConnectionWrapper(duckdb_engine.ConnectionWrapper):
@@ -114,10 +114,12 @@ class FederationDialect(duckdb_engine.Dialect):
             return False
         return self._federated(connection).federation.sources[self.scheme].resolve(table_name) is not None
 
-    def get_view_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
+    def get_view_names(
+        self, connection: Any, schema: str | None = None, include: Any | None = None, **kw: Any
+    ) -> list[str]:
         return []
 
-    def get_columns(  # type: ignore[override]
+    def get_columns(
         self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
     ) -> list[ReflectedColumn]:
         info = self._info(connection, table_name, schema)
@@ -132,7 +134,7 @@ class FederationDialect(duckdb_engine.Dialect):
             for c in info.columns
         ]
 
-    def get_pk_constraint(  # type: ignore[override]
+    def get_pk_constraint(
         self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
     ) -> ReflectedPrimaryKeyConstraint:
         info = self._info(connection, table_name, schema)

@@ -60,7 +60,7 @@ class Error(Exception):
         return text
 
 
-class Warning(Exception):  # noqa: A001 - PEP 249 names it so
+class Warning(Exception):
     """PEP 249 `Warning`."""
 
 

@@ -45,7 +45,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, self.max_delay * 2)
         # Full jitter keeps many clients that failed together from retrying together.
-        return random.uniform(0.5, 1.0) * min(self.max_delay, self.base_delay * 2**attempt)
+        return random.uniform(0.5, 1.0) * min(self.max_delay, self.base_delay * 2.0**attempt)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -56,8 +56,11 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
 
 
 class Unsent(TransientError):
@@ -150,7 +153,8 @@ class HttpClient:
         try:
             response = self._client.request(method, url, headers=headers, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            raise Unsent(f"can't reach {_host(url)}: {_reason(error)}", source=self.source, operation=operation) from None
+            message = f"can't reach {_host(url)}: {_reason(error)}"
+            raise Unsent(message, source=self.source, operation=operation) from None
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout) as error:
             raise TransientError(
                 f"the connection to {_host(url)} failed mid-request: {_reason(error)}",
@@ -159,13 +163,13 @@ class HttpClient:
             ) from None
         if response.is_success or response.is_redirect:
             return response
-        error = classify(response)
-        if error.source is None:
-            error.source = self.source
-        if error.operation is None:
-            error.operation = operation
-        error.args = (error._render(),)
-        raise error
+        failure = classify(response)
+        if failure.source is None:
+            failure.source = self.source
+        if failure.operation is None:
+            failure.operation = operation
+        failure.args = (failure._render(),)
+        raise failure
 
 
 def _host(url: str) -> str:

@@ -133,9 +133,7 @@ def normalize(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch not in " _-")
 
 
-def parse_properties(
-    properties: Sequence[Property], raw: Mapping[str, object], *, source: str
-) -> dict[str, object]:
+def parse_properties(properties: Sequence[Property], raw: Mapping[str, object], *, source: str) -> dict[str, object]:
     """Typed values for every declared property, keyed by its canonical name; raise on unknown or bad input."""
     by_key: dict[str, Property] = {}
     for prop in properties:
@@ -143,8 +141,8 @@ def parse_properties(
             by_key[normalize(name)] = prop
     values: dict[str, object] = {}
     for name, value in raw.items():
-        prop = by_key.get(normalize(name))
-        if prop is None:
+        found = by_key.get(normalize(name))
+        if found is None:
             known = sorted({p.name for p in properties})
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or difflib.get_close_matches(
                 normalize(name), [normalize(k) for k in known], n=1, cutoff=0.6
@@ -154,6 +152,7 @@ def parse_properties(
                 match = next((k for k in known if normalize(k) == normalize(close[0])), close[0])
                 hint = f"; did you mean {match}?"
             raise ConfigurationError(f"unknown connection property {name!r} for {source}{hint}", source=source)
+        prop = found
         if prop.name in values:
             raise ConfigurationError(f"connection property {prop.name} is given twice", source=source)
         if isinstance(value, str):

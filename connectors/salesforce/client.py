@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import orjson
 
+from connectors.salesforce.auth import SalesforceAuth
 from federation.errors import (
     AuthenticationError,
     DatabaseError,
@@ -25,8 +26,6 @@ from federation.errors import (
     UnknownTableError,
 )
 from federation.http import HttpClient, retry_after_seconds
-
-from connectors.salesforce.auth import SalesforceAuth
 
 log = logging.getLogger("duckfed.salesforce")
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from connectors.salesforce.auth import OAuthLogin, SalesforceAuth, SoapLogin, oauth_endpoints
+from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, classify
+from connectors.salesforce.table import SObjectTable
 from federation.catalog import MetadataCache, namespace
 from federation.connector import Connector
 from federation.errors import ConfigurationError
@@ -20,10 +23,6 @@ from federation.http import HttpClient, RetryPolicy
 from federation.oauth import OAuthFlow, TokenStore
 from federation.settings import Kind, Property, Secret
 from federation.table import Table
-
-from connectors.salesforce.auth import OAuthLogin, SalesforceAuth, SoapLogin, oauth_endpoints
-from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, classify
-from connectors.salesforce.table import SObjectTable
 
 PRODUCTION_LOGIN = "https://login.salesforce.com"
 SANDBOX_LOGIN = "https://test.salesforce.com"
@@ -188,9 +187,7 @@ class SalesforceConnector(Connector):
     def table_names(self) -> list[str]:
         objects = self.cache.get("sobjects")
         if objects is None:
-            objects = [
-                {"name": o["name"], "queryable": o.get("queryable", False)} for o in self.client.sobjects()
-            ]
+            objects = [{"name": o["name"], "queryable": o.get("queryable", False)} for o in self.client.sobjects()]
             self.cache.put("sobjects", objects)
         return [o["name"] for o in objects if o["queryable"] and self._listed(o["name"])]
 

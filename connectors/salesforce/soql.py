@@ -33,7 +33,7 @@ _ESCAPES = {
 
 def quote(text: str) -> str:
     """A SOQL string literal: backslash escapes for the reserved and control characters, nothing else."""
-    out = []
+    out: list[str] = []
     for ch in text:
         escaped = _ESCAPES.get(ch)
         if escaped is not None:
@@ -75,10 +75,10 @@ def compile_where(predicate: Predicate, columns: Callable[[str], Column]) -> str
             parts = [p for p in (compile_where(o, columns) for o in operands) if p is not None]
             return _join(parts, "AND")
         case Or(operands=operands):
-            parts = [compile_where(o, columns) for o in operands]
-            if any(p is None for p in parts):
+            alternatives = [compile_where(o, columns) for o in operands]
+            if any(p is None for p in alternatives):
                 return None
-            return _join([p for p in parts if p is not None], "OR")
+            return _join([p for p in alternatives if p is not None], "OR")
         case IsNull(column=name, negated=negated):
             return f"{columns(name).api_name} {'!=' if negated else '='} null"
         case InList(column=name, values=values, negated=negated):
@@ -144,7 +144,7 @@ def compile_select(
 def _bounded_where(predicate: Predicate | None, columns: Callable[[str], Column]) -> str | None:
     if predicate is None:
         return None
-    operands = list(predicate.operands) if isinstance(predicate, And) else [predicate]
+    operands: list[Predicate] = list(predicate.operands) if isinstance(predicate, And) else [predicate]
     while operands:
         where = compile_where(And(tuple(operands)), columns)
         if where is None or len(where) <= MAX_WHERE_LENGTH:

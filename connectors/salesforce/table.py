@@ -7,12 +7,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from federation.paging import read_ahead
-from federation.table import Column, ScanRequest, Table, TableInfo
-
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.soql import compile_select
 from connectors.salesforce.types import Page, PageDecoder, column
+from federation.paging import read_ahead
+from federation.table import Column, ScanRequest, Table, TableInfo
 
 
 def table_info(describe: dict[str, Any]) -> TableInfo:

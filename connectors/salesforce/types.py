@@ -20,9 +20,7 @@ from federation.errors import DataError
 from federation.predicates import ALL_OPERATORS, Operator
 from federation.table import Column
 
-_TEXT = frozenset(
-    {"string", "picklist", "textarea", "email", "url", "phone", "combobox", "encryptedstring", "anyType"}
-)
+_TEXT = frozenset({"string", "picklist", "textarea", "email", "url", "phone", "combobox", "encryptedstring", "anyType"})
 _IDS = frozenset({"id", "reference"})
 #: Compound and binary fields the query API does not return as scalars.
 UNSUPPORTED = frozenset({"address", "location", "base64", "complexvalue"})

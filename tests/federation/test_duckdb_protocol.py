@@ -29,9 +29,15 @@ SCHEMA = pa.schema(
     ]
 )
 ROWS = [
-    {"Id": f"r{i}", "Name": ["acme", "ACME", None][i % 3], "Amount": decimal.Decimal(i) / 4,
-     "Closed": datetime.date(2024, 1, 1 + i), "Created": datetime.datetime(2024, 1, 1, i, tzinfo=datetime.UTC),
-     "Active": i % 2 == 0, "Employees": i}
+    {
+        "Id": f"r{i}",
+        "Name": ["acme", "ACME", None][i % 3],
+        "Amount": decimal.Decimal(i) / 4,
+        "Closed": datetime.date(2024, 1, 1 + i),
+        "Created": datetime.datetime(2024, 1, 1, i, tzinfo=datetime.UTC),
+        "Active": i % 2 == 0,
+        "Employees": i,
+    }
     for i in range(9)
 ]
 
@@ -102,7 +108,7 @@ def test_or_not_null_and_between_arrive_as_trees(con: tuple[duckdb.DuckDBPyConne
     ).fetchall()
     assert sorted(source.offered) == sorted(
         [
-            "((\"Name\" = 'a') OR (\"Name\" IS NULL))",
+            '(("Name" = \'a\') OR ("Name" IS NULL))',
             '(("Employees" >= 1) AND ("Employees" <= 5))',
             "(\"Amount\" != CAST('2.00' AS DECIMAL(18, 2)))",  # NOT (x = v) arrives simplified
             '(NOT ("Employees" IN (3, 4)))',

@@ -36,8 +36,13 @@ def test_names_match_case_insensitively_and_ignore_spaces() -> None:
 def test_values_are_typed() -> None:
     values = parse_properties(
         PROPS,
-        {"User": "u", "PageSize": "500", "URL": "http://127.0.0.1:8080/", "initiateoauth": "getandrefresh",
-         "OAuthSettingsLocation": "~/tokens.json"},
+        {
+            "User": "u",
+            "PageSize": "500",
+            "URL": "http://127.0.0.1:8080/",
+            "initiateoauth": "getandrefresh",
+            "OAuthSettingsLocation": "~/tokens.json",
+        },
         source="x",
     )
     assert values["PageSize"] == 500
