@@ -67,10 +67,12 @@ def cmd_query(args: argparse.Namespace) -> int:
             if args.format == "table":
                 out.write(str(relation).encode())
             elif args.format == "csv":
-                pa_csv.write_csv(relation.arrow(), out)
+                reader = relation.arrow()  # a RecordBatchReader: rows stream through, never held whole
+                with pa_csv.CSVWriter(out, reader.schema) as writer:
+                    for batch in reader:
+                        writer.write_batch(batch)
             else:
-                reader = relation.fetch_record_batch()
-                for batch in reader:
+                for batch in relation.arrow():
                     for row in batch.to_pylist():
                         out.write(orjson.dumps(row, default=str) + b"\n")
         finally:

@@ -12,7 +12,9 @@ connecting costs at most the table list, and a query costs only the tables it re
 from __future__ import annotations
 
 import difflib
+import functools
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -23,7 +25,8 @@ from sqlglot.errors import SqlglotError
 
 from federation.bridge import Failures, TableSource, register
 from federation.connector import Connector
-from federation.errors import ConfigurationError, UnknownTableError
+from federation.dml import Writes
+from federation.errors import ConfigurationError, IrreversibleWriteWarning, UnknownTableError
 from federation.registry import open_source
 
 SourceSpec = str | Connector | Mapping[str, object]
@@ -62,8 +65,6 @@ class Federation:
     def __init__(self, sources: Mapping[str, Connector]) -> None:
         self.sources = dict(sources)
         self.failures = Failures()
-        self._lock = threading.Lock()
-        self._views: set[tuple[str, str]] = set()
 
     def source(self, key: str) -> tuple[str, Connector] | None:
         lowered = key.lower()
@@ -85,22 +86,60 @@ class Connection:
     def __init__(self, federation: Federation, duck: duckdb.DuckDBPyConnection) -> None:
         self.federation = federation
         self._duck = duck
-        self._registered: set[tuple[str, str]] = set()
         self._rowcount: int | None = None
 
     # -- DuckDB's API, with lazy registration and our errors -------------------------------------------------
 
     def execute(self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Connection:
-        self.prepare(query)
         self._rowcount = None
+        routed = self._writes.route(query)
+        if routed is not None:
+            self._rowcount = self._writes.run(*routed, [parameters])
+            return self
+        self.prepare(query)
         self._run(self._duck.execute, query, parameters)
         return self
 
     def executemany(self, query: str, parameters: Iterable[Sequence[Any] | Mapping[str, Any]]) -> Connection:
-        self.prepare(query)
         self._rowcount = None
+        routed = self._writes.route(query)
+        if routed is not None:
+            # Many parameter sets of one write become one batched write (see `federation.dml`).
+            self._rowcount = self._writes.run(*routed, list(parameters))
+            return self
+        self.prepare(query)
         self._run(self._duck.executemany, query, list(parameters))
         return self
+
+    @functools.cached_property
+    def _writes(self) -> Writes:
+        return Writes(self)
+
+    def begin(self) -> None:
+        """Begin a DuckDB transaction; writes to sources still reach the API as their statements run."""
+        self._run(self._duck.begin)
+        self._writes.pending.clear()
+
+    def commit(self) -> None:
+        """Commit DuckDB's transaction; the API already holds every write (they are sent as statements run)."""
+        self._run(self._duck.commit)
+        self._writes.pending.clear()
+
+    def rollback(self) -> None:
+        """Roll back DuckDB's transaction, warning about writes the API already holds (they can't be undone)."""
+        written = self._writes.written()
+        self._writes.pending.clear()
+        if written is not None:
+            warnings.warn(
+                IrreversibleWriteWarning(
+                    f"rollback can't undo the {written} since the transaction began: "
+                    "the API applied each write as its statement ran"
+                ),
+                stacklevel=2,
+            )
+        # A rollback also drops views and sources registered inside the transaction; `_register` reads DuckDB's
+        # catalog before each statement, so they come back when next needed.
+        self._duck.rollback()
 
     def sql(self, query: str, *, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """A lazy DuckDB relation for a query (`.arrow()`, `.df()`, `.pl()`, `.write_parquet()`, …)."""
@@ -178,24 +217,31 @@ class Connection:
         self._register(key, connector, canonical, unqualified=schema is None)
 
     def _register(self, key: str, connector: Connector, table: str, *, unqualified: bool) -> None:
+        # Registrations and views are transactional in DuckDB: a ROLLBACK (SQLAlchemy's pool does one whenever a
+        # connection is returned) removes them. So DuckDB's catalog, not a record of our own, says what exists.
         hidden = f"_duckfed_{key}_{table}"
-        if (key, table) not in self._registered:
+        wanted = [("main", hidden), (key, table)] + ([("main", table)] if unqualified else [])
+        present = self._existing_views(wanted)
+        if ("main", hidden) not in present:
             source = TableSource(
                 connector.table(table),
                 pushdown=bool(connector.settings["Pushdown"]),
                 failures=self.federation.failures,
             )
             register(self._duck, hidden, source)
-            self._registered.add((key, table))
-        views = [(key, table)] + ([("main", table)] if unqualified else [])
-        with self.federation._lock:
-            for schema, name in views:
-                if (schema, name) in self.federation._views:
-                    continue
-                target = f'"{key}"."{table}"' if schema == "main" else f'"{hidden}"'
-                self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                self._duck.execute(f'CREATE VIEW IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM {target}')
-                self.federation._views.add((schema, name))
+        for schema, name in wanted[1:]:
+            if (schema, name) in present:
+                continue
+            target = f'"{key}"."{table}"' if schema == "main" else f'"{hidden}"'
+            self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._duck.execute(f'CREATE VIEW IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM {target}')
+
+    def _existing_views(self, views: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        rows = self._duck.execute(
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE view_name IN (SELECT unnest($1))",
+            [[name for _, name in views]],
+        ).fetchall()
+        return {(schema, name) for schema, name in rows} & set(views)
 
     def tables(self) -> list[tuple[str, str]]:
         """Every (source, table) pair, from the sources' table lists."""

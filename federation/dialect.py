@@ -14,8 +14,11 @@ import duckdb
 import duckdb_engine
 import pyarrow as pa
 from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects.postgresql.base import PGCompiler
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedPrimaryKeyConstraint
+from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedPrimaryKeyConstraint, ReflectedTableComment
+from sqlalchemy.schema import FetchedValue
 
 from federation import errors
 from federation.connection import Connection, Federation
@@ -59,11 +62,48 @@ def _arrow_to_sqlalchemy(kind: pa.DataType) -> sqltypes.TypeEngine[Any]:
     return sqltypes.NullType()
 
 
+class FederationCompiler(PGCompiler):
+    """duckdb-engine's SQL compiler, fetching the keys the API assigns to inserted rows, in batches."""
+
+    def visit_insert(self, insert_stmt: Any, *args: Any, **kwargs: Any) -> str:
+        # The API assigns every record's key, but SQLAlchemy only asks RETURNING for a key it expects the server
+        # to generate: an autoincrement integer or a column with a server default. So while this INSERT compiles,
+        # a key column declared plainly (`Id: Mapped[str] = mapped_column(primary_key=True)`) counts as one.
+        table = insert_stmt.table
+        plain = [
+            c
+            for c in getattr(table, "primary_key", ())
+            if c.default is None and c.server_default is None and c is not table._autoincrement_column
+        ]
+        for column in plain:
+            column.server_default = FetchedValue()
+        try:
+            return str(super().visit_insert(insert_stmt, *args, **kwargs))  # type: ignore[no-untyped-call]
+        finally:
+            for column in plain:
+                column.server_default = None
+
+    def _deliver_insertmanyvalues_batches(self, *args: Any, **kwargs: Any) -> Any:
+        # The ORM asks for RETURNING rows sorted like the parameters, and without a sentinel column SQLAlchemy
+        # would send one INSERT per row for that. `federation.dml` already returns the rows of a write to a
+        # source in VALUES order (the keys the API assigned, row for row), so multi-row batches keep the order.
+        if len(args) >= 6:
+            args = (*args[:5], False, *args[6:])
+        else:
+            kwargs["sort_by_parameter_order"] = False
+        return super()._deliver_insertmanyvalues_batches(*args, **kwargs)
+
+
 class FederationDialect(duckdb_engine.Dialect):
     """A dialect for one source scheme; subclasses set `scheme`."""
 
     scheme: ClassVar[str]
     supports_statement_cache = False
+    statement_compiler = FederationCompiler
+    # A write's rowcount is the number of records the API changed (`federation.dml`), so the ORM's stale-row
+    # checks hold, for executemany too (one batched write whose count is the sum).
+    supports_sane_rowcount = True
+    supports_sane_multi_rowcount = True
 
     @classmethod
     def import_dbapi(cls) -> type[DBAPI]:  # type: ignore[override]
@@ -146,3 +186,34 @@ class FederationDialect(duckdb_engine.Dialect):
 
     def get_indexes(self, connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> list[Any]:
         return []
+
+    def get_unique_constraints(
+        self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
+    ) -> list[Any]:
+        return []
+
+    def get_check_constraints(
+        self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
+    ) -> list[Any]:
+        return []
+
+    def get_table_comment(
+        self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
+    ) -> ReflectedTableComment:
+        return {"text": self._info(connection, table_name, schema).description or None}
+
+    def get_table_options(
+        self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        return {}
+
+    # The PostgreSQL dialect answers the get_multi_* calls with pg_catalog queries that know nothing of the
+    # connector's tables; SQLAlchemy's defaults build them from the single-table methods above instead.
+    get_multi_columns = DefaultDialect.get_multi_columns
+    get_multi_pk_constraint = DefaultDialect.get_multi_pk_constraint
+    get_multi_foreign_keys = DefaultDialect.get_multi_foreign_keys
+    get_multi_indexes = DefaultDialect.get_multi_indexes
+    get_multi_unique_constraints = DefaultDialect.get_multi_unique_constraints
+    get_multi_check_constraints = DefaultDialect.get_multi_check_constraints
+    get_multi_table_comment = DefaultDialect.get_multi_table_comment
+    get_multi_table_options = DefaultDialect.get_multi_table_options

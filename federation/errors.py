@@ -18,7 +18,11 @@ Error                                  PEP 249 base; every error carries redacte
     ├── NotSupportedError
     │   └── ReadOnlyError              the table or column can't be written
     ├── DataError                      a value does not fit the column
+    ├── IntegrityError                 a write leaves out a value the API requires
     └── WriteError                     the API refused some records of a write; says how many were written
+
+Warning                                PEP 249 warning
+└── IrreversibleWriteWarning           a rollback could not undo records the API had already written
 ```
 
 Retryability is a type (`TransientError`), never a string match. Messages are built from safe parts only: the
@@ -121,7 +125,7 @@ class QueryRejected(ProgrammingError):
 
 
 class IntegrityError(DatabaseError):
-    """PEP 249 `IntegrityError`."""
+    """PEP 249 `IntegrityError`: a write leaves out a value the API requires."""
 
 
 class InternalError(DatabaseError):
@@ -155,7 +159,8 @@ class RecordFailure:
 
 
 class WriteError(DatabaseError):
-    """The API refused some records of a write. `written` records did reach it; `failures` say which did not."""
+    """The API refused some records of a write. `written` records did reach it (`keys`: theirs, in row order);
+    `failures` say which did not and why; `unknown` records may or may not have been written."""
 
     def __init__(
         self,
@@ -164,12 +169,18 @@ class WriteError(DatabaseError):
         written: int,
         failures: Sequence[RecordFailure] = (),
         unknown: int = 0,
+        keys: Sequence[object] = (),
         **context: str | None,
     ) -> None:
         self.written = written
         self.failures = tuple(failures)
         self.unknown = unknown
+        self.keys = tuple(keys)
         shown = "; ".join(failure.describe() for failure in self.failures[:10])
         more = f"; and {len(self.failures) - 10} more" if len(self.failures) > 10 else ""
         detail = f" {shown}{more}" if shown else ""
         super().__init__(f"{message}{detail}", **context)
+
+
+class IrreversibleWriteWarning(Warning, UserWarning):
+    """A rollback after writes had reached the API: SaaS writes can't be undone, and this says how many stay."""

@@ -6,8 +6,8 @@ with Sandbox(records=1000) as sandbox:
     sandbox.calls("financialforce")                          # API requests served so far
 ```
 
-Emulators are found through the `duckfed.sandbox` entry points: each maps a source scheme to a factory
-`(records: int) -> SandboxServer`. The sandbox also gives its sources a private metadata cache directory, so
+Emulators are found through the `duckfed.sandbox` entry points: each maps a source scheme to a `SandboxSpec`,
+which builds the emulator for a record count and knows the credentials it accepts. The sandbox also gives its sources a private metadata cache directory, so
 runs never read each other's metadata (ports differ anyway) and nothing is left behind.
 """
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -34,12 +35,17 @@ class SandboxServer(Protocol):
     @property
     def calls(self) -> int: ...
 
-    @property
-    def credentials(self) -> Mapping[str, str]: ...
-
     def start(self) -> Any: ...
 
     def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """How to run one source's emulator, and the connection properties it accepts."""
+
+    build: Callable[[int], SandboxServer]
+    credentials: Mapping[str, str]
 
 
 def sandbox_sources() -> list[str]:
@@ -55,6 +61,7 @@ class Sandbox:
         self.records = records
         self.names = list(sources) if sources is not None else sandbox_sources()
         self.servers: dict[str, SandboxServer] = {}
+        self.specs: dict[str, SandboxSpec] = {}
         self._cache_dir: str | None = None
 
     def __enter__(self) -> Sandbox:
@@ -65,8 +72,12 @@ class Sandbox:
         self._cache_dir = tempfile.mkdtemp(prefix="duckfed-sandbox-")
         try:
             for name in self.names:
-                server = factories[name].load()(self.records)
+                spec = factories[name].load()
+                if not isinstance(spec, SandboxSpec):
+                    raise ConfigurationError(f"the {GROUP} entry point {name!r} does not name a SandboxSpec")
+                server = spec.build(self.records)
                 server.start()
+                self.specs[name] = spec
                 self.servers[name] = server
         except BaseException:
             self.__exit__()
@@ -93,7 +104,8 @@ class Sandbox:
 
     def properties(self, source: str) -> dict[str, str]:
         """Connection properties that work against the emulator as they are."""
-        return {**self.server(source).credentials, "URL": self.endpoint(source), "MetadataCacheDir": self._cache()}
+        credentials = self.specs[source].credentials
+        return {**credentials, "URL": self.endpoint(source), "MetadataCacheDir": self._cache()}
 
     def url(self, source: str) -> str:
         """A SQLAlchemy URL for the emulator, with the sandbox's credentials."""

@@ -25,6 +25,8 @@ class Column:
     nullable: bool = True
     primary_key: bool = False
     native_name: str | None = None
+    #: The API's own name for the column's type ("reference", "currency", …), for compilers and docs.
+    native_type: str | None = None
     #: Operators the API evaluates as a superset of DuckDB's semantics (see `federation.predicates`).
     pushdown: frozenset[Operator] = frozenset()
     #: Whether the API applies those operators exactly (informational: the engine re-checks every row anyway).

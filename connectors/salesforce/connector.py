@@ -48,6 +48,13 @@ PROPERTIES: tuple[Property, ...] = (
     Property("OAuthSettingsLocation", Kind.PATH, doc="The token file (mode 0600), kept fresh after refreshes."),
     Property("APIVersion", default="59.0", doc="The REST API version."),
     Property("PageSize", Kind.POSITIVE_INT, default=MAX_BATCH_SIZE, doc="Records per query page (200-2000)."),
+    Property(
+        "AllOrNone",
+        Kind.BOOLEAN,
+        default=True,
+        doc="Write each call of up to 200 records all or nothing, and stop at the first call the API refuses "
+        "(false: write every record the API accepts and report the ones it refuses).",
+    ),
 )
 
 
@@ -72,6 +79,7 @@ class SalesforceSettings:
     max_retries: int
     cache_dir: Path | None
     cache_ttl: float
+    all_or_none: bool = True
 
     @property
     def uses_oauth(self) -> bool:
@@ -103,6 +111,7 @@ class SalesforceSettings:
             max_retries=values["MaxRetries"],
             cache_dir=values["MetadataCacheDir"],
             cache_ttl=values["MetadataCacheTTL"],
+            all_or_none=values["AllOrNone"],
         )
         settings.check(scheme)
         return settings
@@ -199,7 +208,9 @@ class SalesforceConnector(Connector):
                 if describe is None:
                     describe = self.client.describe(name)
                     self.cache.put(f"describe-{name}", describe)
-                table = SObjectTable(self.client, describe, self.config.page_size)
+                table = SObjectTable(
+                    self.client, describe, self.config.page_size, all_or_none=self.config.all_or_none
+                )
                 self._tables[name] = table
         return table
 

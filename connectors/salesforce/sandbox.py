@@ -1,13 +1,15 @@
-"""The sandbox factories for the Salesforce-platform sources (entry points in `duckfed.sandbox`)."""
+"""The sandbox specs for the Salesforce-platform sources (entry points in `duckfed.sandbox`).
+
+The credentials are the placeholders of the vendors' own connection-string examples, which the emulator accepts.
+"""
 
 from __future__ import annotations
 
-from connectors.salesforce.emulator import SalesforceEmulator
+from federation.sandbox import SandboxSpec
 
+from connectors.salesforce.emulator import PASSWORD, SECURITY_TOKEN, USERNAME, SalesforceEmulator
 
-def financialforce(records: int) -> SalesforceEmulator:
-    return SalesforceEmulator(profile="financialforce", records=records)
+CREDENTIALS = {"User": USERNAME, "Password": PASSWORD, "SecurityToken": SECURITY_TOKEN}
 
-
-def certinia(records: int) -> SalesforceEmulator:
-    return SalesforceEmulator(profile="certinia", records=records)
+financialforce = SandboxSpec(lambda records: SalesforceEmulator("financialforce", records), CREDENTIALS)
+certinia = SandboxSpec(lambda records: SalesforceEmulator("certinia", records), CREDENTIALS)

@@ -11,10 +11,16 @@ from __future__ import annotations
 import datetime
 import decimal
 import math
+import re
 from collections.abc import Callable, Sequence
 
 from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
 from federation.table import Column
+
+from connectors.salesforce.types import IDS
+
+#: The shape of a record Id: 15 case-sensitive or 18 case-insensitive-safe alphanumeric characters.
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 #: Past this the GET URL risks the API's URI length limit; conjuncts are dropped (widening) to stay under it.
 MAX_WHERE_LENGTH = 8000
@@ -82,9 +88,18 @@ def compile_where(predicate: Predicate, columns: Callable[[str], Column]) -> str
         case IsNull(column=name, negated=negated):
             return f"{columns(name).api_name} {'!=' if negated else '='} null"
         case InList(column=name, values=values, negated=negated):
-            return _membership(columns(name).api_name, values, negated)
+            column = columns(name)
+            if column.native_type in IDS:
+                # SOQL refuses a malformed Id ("invalid ID field"); such a value matches no record anyway.
+                values = tuple(v for v in values if isinstance(v, str) and _ID.fullmatch(v))
+                if not values:
+                    return None
+            return _membership(column.api_name, values, negated)
         case Comparison(column=name, op=op, value=value):
-            return _comparison(columns(name).api_name, op, value)
+            column = columns(name)
+            if column.native_type in IDS and not (isinstance(value, str) and _ID.fullmatch(value)):
+                return None
+            return _comparison(column.api_name, op, value)
     raise TypeError(f"not a pushable predicate: {predicate!r}")
 
 

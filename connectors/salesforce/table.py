@@ -1,7 +1,9 @@
-"""An sObject as a table: columns from describe, scans compiled to SOQL and paged lazily through queryMore."""
+"""An sObject as a table: columns from describe, scans compiled to SOQL and paged lazily through queryMore, writes
+through sObject Collections (`connectors.salesforce.writes`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -10,8 +12,9 @@ import pyarrow as pa
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.soql import compile_select
 from connectors.salesforce.types import Page, PageDecoder, column
+from connectors.salesforce.writes import SObjectWriter
 from federation.paging import read_ahead
-from federation.table import Column, ScanRequest, Table, TableInfo
+from federation.table import Column, ScanRequest, Table, TableInfo, WriteResult
 
 
 def table_info(describe: dict[str, Any]) -> TableInfo:
@@ -29,10 +32,13 @@ def table_info(describe: dict[str, Any]) -> TableInfo:
 class SObjectTable(Table):
     """One queryable sObject."""
 
-    def __init__(self, client: SalesforceClient, describe: dict[str, Any], page_size: int) -> None:
+    def __init__(
+        self, client: SalesforceClient, describe: dict[str, Any], page_size: int, *, all_or_none: bool = True
+    ) -> None:
         self.client = client
         self.describe = describe
         self.page_size = page_size
+        self.writer = SObjectWriter(client, self, all_or_none=all_or_none)
 
     @cached_property
     def info(self) -> TableInfo:
@@ -67,3 +73,12 @@ class SObjectTable(Table):
 
         batches = (page.batch for page in read_ahead(first, following))
         return pa.RecordBatchReader.from_batches(decoder.schema, batches)
+
+    def insert(self, rows: pa.Table) -> WriteResult:
+        return self.writer.insert(rows)
+
+    def update(self, keys: Sequence[object], values: pa.Table) -> WriteResult:
+        return self.writer.update(keys, values)
+
+    def delete(self, keys: Sequence[object]) -> WriteResult:
+        return self.writer.delete(keys)

@@ -21,7 +21,7 @@ from federation.predicates import ALL_OPERATORS, Operator
 from federation.table import Column
 
 _TEXT = frozenset({"string", "picklist", "textarea", "email", "url", "phone", "combobox", "encryptedstring", "anyType"})
-_IDS = frozenset({"id", "reference"})
+IDS = frozenset({"id", "reference"})
 #: Compound and binary fields the query API does not return as scalars.
 UNSUPPORTED = frozenset({"address", "location", "base64", "complexvalue"})
 
@@ -35,7 +35,7 @@ _ID_OPS = _TEXT_OPS
 def arrow_type(field: Mapping[str, Any]) -> pa.DataType | None:
     """The Arrow type of a describe field, or None for compound fields the query API can't return flat."""
     kind = field["type"]
-    if kind in _TEXT or kind in _IDS or kind == "multipicklist":
+    if kind in _TEXT or kind in IDS or kind == "multipicklist":
         return pa.string()
     if kind == "boolean":
         return pa.bool_()
@@ -60,11 +60,15 @@ def pushdown_operators(field: Mapping[str, Any]) -> frozenset[Operator]:
     if not field.get("filterable", True):
         return frozenset()
     kind = field["type"]
-    if kind in _IDS:
+    if kind in IDS:
         return _ID_OPS
     if kind in _TEXT:
         return _TEXT_OPS
-    if kind in ("boolean", "int", "long", "double", "percent", "currency", "date", "datetime"):
+    if kind == "boolean":
+        # SOQL takes only = and != on a boolean field ("invalid operator on boolean field" otherwise), and reads
+        # `= null` as `= false`: a superset of IS NULL (a boolean is never null), but `!= null` drops false rows.
+        return frozenset({Operator.EQ, Operator.NE, Operator.IS_NULL})
+    if kind in ("int", "long", "double", "percent", "currency", "date", "datetime"):
         return ALL_OPERATORS
     # multipicklist `=` matches sets, time literals have their own format: both stay local.
     return frozenset({Operator.IS_NULL, Operator.IS_NOT_NULL})
@@ -81,8 +85,9 @@ def column(field: Mapping[str, Any]) -> Column | None:
         type=kind,
         nullable=field["type"] != "id",
         primary_key=field["type"] == "id",
+        native_type=field["type"],
         pushdown=ops,
-        exact=field["type"] not in _TEXT and field["type"] not in _IDS,
+        exact=field["type"] not in _TEXT and field["type"] not in IDS,
         sortable=bool(field.get("sortable", False)),
         insertable=bool(field.get("createable", False)),
         updatable=bool(field.get("updateable", False)),

@@ -56,12 +56,19 @@ class Connections:
         self.sandbox = sandbox
         self.case = case
         self.opened: list[Connection] = []
+        self._pair: tuple[Connection, Connection] | None = None
 
     def open(self, **properties: str) -> Connection:
         props = {**self.sandbox.properties(self.case.scheme), **properties, "scheme": self.case.scheme}
         con = federation.connect({"src": props})
         self.opened.append(con)
         return con
+
+    def pair(self) -> tuple[Connection, Connection]:
+        """One connection with pushdown and one without, opened once per test."""
+        if self._pair is None:
+            self._pair = (self.open(), self.open(Pushdown="false"))
+        return self._pair
 
     def calls(self) -> int:
         return self.sandbox.calls(self.case.scheme)

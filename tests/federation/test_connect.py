@@ -1,0 +1,113 @@
+"""`federation.connect()`: sources as schemas, results in every form DuckDB offers, and bad input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+import federation
+from federation.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionFailed,
+    QueryRejected,
+    UnknownTableError,
+)
+from federation.sandbox import Sandbox
+
+
+@pytest.fixture()
+def both(sf_sandbox: Sandbox) -> Any:
+    con = federation.connect({"fin": sf_sandbox.url("financialforce"), "psa": sf_sandbox.url("certinia")})
+    yield con
+    con.close()
+
+
+def test_one_statement_joins_two_sources(both: Any) -> None:
+    rows = both.execute(
+        """
+        SELECT a.Name, count(p.Id) AS projects
+        FROM fin.Account a JOIN psa.pse__Proj__c p ON p.pse__Account__c = a.Id
+        GROUP BY ALL ORDER BY projects DESC, a.Name LIMIT 5
+        """
+    ).fetchall()
+    assert len(rows) == 5 and rows[0][1] >= rows[-1][1] >= 1
+
+
+def test_results_come_out_as_arrow_pandas_polars_and_tuples(both: Any) -> None:
+    sql = "SELECT Id, Name FROM fin.Account ORDER BY Id LIMIT 4"
+    table = both.sql(sql).arrow().read_all()
+    assert isinstance(table, pa.Table) and table.num_rows == 4
+    frame = both.sql(sql).df()
+    assert frame["Id"].tolist() == table.column("Id").to_pylist()
+    polars_frame = both.sql(sql).pl()
+    assert polars_frame["Name"].to_list() == table.column("Name").to_pylist()
+    assert [r[0] for r in both.execute(sql).fetchall()] == table.column("Id").to_pylist()
+
+
+def test_a_single_source_is_reachable_unqualified(sf_sandbox: Sandbox) -> None:
+    with federation.connect(sf_sandbox.url("financialforce")) as con:
+        assert con.execute("SELECT count(*) FROM Account").fetchone() == (1000,)
+        assert con.execute("SELECT count(*) FROM financialforce.Account").fetchone() == (1000,)
+
+
+def test_cursors_see_the_sources_too(both: Any) -> None:
+    both.execute("SELECT count(*) FROM fin.Account").fetchall()
+    cursor = both.cursor()
+    assert cursor.execute("SELECT count(*) FROM fin.Account").fetchone() == (1000,)
+
+
+def test_an_unknown_table_is_named_with_a_suggestion(both: Any) -> None:
+    with pytest.raises(UnknownTableError, match=r"source 'fin' has no table 'Acount'; did you mean Account\?"):
+        both.execute("SELECT * FROM fin.Acount")
+
+
+def test_an_unknown_column_is_named(both: Any) -> None:
+    with pytest.raises(duckdb.BinderException, match="Nme"):
+        both.execute("SELECT Nme FROM fin.Account")
+
+
+def test_an_unknown_source_property_suggests_the_right_one(sf_sandbox: Sandbox) -> None:
+    props = {**sf_sandbox.properties("financialforce"), "SecurityTokn": "x", "scheme": "financialforce"}
+    del props["SecurityToken"]
+    with pytest.raises(ConfigurationError, match="did you mean SecurityToken"):
+        federation.connect({"fin": props})
+
+
+def test_missing_credentials_are_named() -> None:
+    with pytest.raises(ConfigurationError, match="Password is required"):
+        federation.connect({"fin": "financialforce:///?User=someone"})
+
+
+def test_wrong_credentials_give_the_apis_message_and_no_secret(sf_sandbox: Sandbox) -> None:
+    props = {**sf_sandbox.properties("financialforce"), "Password": "wrong-secret", "scheme": "financialforce"}
+    with federation.connect({"fin": props}) as con, pytest.raises(AuthenticationError) as caught:
+        con.execute("SELECT * FROM fin.Account LIMIT 1")
+    assert "INVALID_LOGIN" in str(caught.value)
+    assert "wrong-secret" not in str(caught.value) and "myToken" not in str(caught.value)
+
+
+def test_an_unreachable_host_is_reported(sf_sandbox: Sandbox) -> None:
+    props = {
+        **sf_sandbox.properties("financialforce"),
+        "URL": "http://127.0.0.1:9",
+        "MaxRetries": "2",
+        "scheme": "financialforce",
+    }
+    with federation.connect({"fin": props}) as con, pytest.raises(ConnectionFailed, match="can't reach 127.0.0.1"):
+        con.execute("SELECT * FROM fin.Account LIMIT 1")
+
+
+def test_a_soql_error_carries_the_apis_message(both: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client = both.federation.sources["fin"].client
+    caplog.set_level(logging.DEBUG, logger="duckfed.salesforce")
+    with pytest.raises(QueryRejected) as caught:
+        client.query("SELECT Nme FROM Account")
+    assert "No such column 'Nme' on entity 'Account'" in str(caught.value)
+    assert "row 1, column 8" in str(caught.value)
+    assert caught.value.api_code == "INVALID_FIELD"
+    assert any("SELECT Nme FROM Account" in r.getMessage() for r in caplog.records)
