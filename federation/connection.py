@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any

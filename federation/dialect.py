@@ -209,11 +209,11 @@ class FederationDialect(duckdb_engine.Dialect):
 
     # The PostgreSQL dialect answers the get_multi_* calls with pg_catalog queries that know nothing of the
     # connector's tables; SQLAlchemy's defaults build them from the single-table methods above instead.
-    get_multi_columns = DefaultDialect.get_multi_columns
-    get_multi_pk_constraint = DefaultDialect.get_multi_pk_constraint
-    get_multi_foreign_keys = DefaultDialect.get_multi_foreign_keys
-    get_multi_indexes = DefaultDialect.get_multi_indexes
-    get_multi_unique_constraints = DefaultDialect.get_multi_unique_constraints
-    get_multi_check_constraints = DefaultDialect.get_multi_check_constraints
-    get_multi_table_comment = DefaultDialect.get_multi_table_comment
-    get_multi_table_options = DefaultDialect.get_multi_table_options
+    get_multi_columns = DefaultDialect.get_multi_columns  # type: ignore[assignment]
+    get_multi_pk_constraint = DefaultDialect.get_multi_pk_constraint  # type: ignore[assignment]
+    get_multi_foreign_keys = DefaultDialect.get_multi_foreign_keys  # type: ignore[assignment]
+    get_multi_indexes = DefaultDialect.get_multi_indexes  # type: ignore[assignment]
+    get_multi_unique_constraints = DefaultDialect.get_multi_unique_constraints  # type: ignore[assignment]
+    get_multi_check_constraints = DefaultDialect.get_multi_check_constraints  # type: ignore[assignment]
+    get_multi_table_comment = DefaultDialect.get_multi_table_comment  # type: ignore[assignment]
+    get_multi_table_options = DefaultDialect.get_multi_table_options  # type: ignore[assignment]

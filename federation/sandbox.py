@@ -7,8 +7,8 @@ with Sandbox(records=1000) as sandbox:
 ```
 
 Emulators are found through the `duckfed.sandbox` entry points: each maps a source scheme to a `SandboxSpec`,
-which builds the emulator for a record count and knows the credentials it accepts. The sandbox also gives its sources a private metadata cache directory, so
-runs never read each other's metadata (ports differ anyway) and nothing is left behind.
+which builds the emulator for a record count and knows the credentials it accepts. The sandbox also gives its
+sources a private metadata cache directory, so runs never read each other's metadata and nothing is left behind.
 """
 
 from __future__ import annotations

@@ -208,9 +208,7 @@ class SalesforceConnector(Connector):
                 if describe is None:
                     describe = self.client.describe(name)
                     self.cache.put(f"describe-{name}", describe)
-                table = SObjectTable(
-                    self.client, describe, self.config.page_size, all_or_none=self.config.all_or_none
-                )
+                table = SObjectTable(self.client, describe, self.config.page_size, all_or_none=self.config.all_or_none)
                 self._tables[name] = table
         return table
 

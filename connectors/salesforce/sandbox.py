@@ -5,9 +5,8 @@ The credentials are the placeholders of the vendors' own connection-string examp
 
 from __future__ import annotations
 
-from federation.sandbox import SandboxSpec
-
 from connectors.salesforce.emulator import PASSWORD, SECURITY_TOKEN, USERNAME, SalesforceEmulator
+from federation.sandbox import SandboxSpec
 
 CREDENTIALS = {"User": USERNAME, "Password": PASSWORD, "SecurityToken": SECURITY_TOKEN}
 

@@ -14,10 +14,9 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
+from connectors.salesforce.types import IDS
 from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
 from federation.table import Column
-
-from connectors.salesforce.types import IDS
 
 #: The shape of a record Id: 15 case-sensitive or 18 case-insensitive-safe alphanumeric characters.
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")

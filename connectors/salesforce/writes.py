@@ -80,18 +80,20 @@ class _Progress:
         self.unknown: list[int] = []
         self.notes: list[str] = []
         self.cause: Error | None = None
+        self.refused: Error | None = None
         self.stopped_at: int | None = None
 
     def refuse(self, positions: Sequence[int], error: Error) -> None:
-        self.notes.append(f"the call for {_rows(positions)} failed and wrote none of them ({error.message})")
-        self.cause = error
+        """The API refused a whole call (it answered, so it wrote none of it)."""
+        self.notes.append(f"the API refused the call for {_rows(positions)} and wrote none of them ({error.message})")
+        self.cause = self.refused = error
 
     def finish(self, kind: str, source: str, table: str) -> WriteResult:
         keys = tuple(self.written[p] for p in sorted(self.written))
         if not (self.failures or self.unknown or self.notes):
             return WriteResult(len(keys), keys)
-        if self.cause is not None and not keys and len(self.notes) == 1 and not self.failures and not self.unknown:
-            raise self.cause  # nothing was written: the API's own error says it best
+        if self.refused is not None and not keys and len(self.notes) == 1 and not self.failures and not self.unknown:
+            raise self.refused  # the first call was refused, so nothing was written: the API's own error says it best
         parts = [f"{self.verb} {len(keys):,} of {self.total:,} records", *self.notes]
         if self.stopped_at is not None and self.stopped_at < self.total:
             parts.append(f"{_rows(range(self.stopped_at, self.total))} were not sent")

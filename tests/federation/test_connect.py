@@ -98,7 +98,7 @@ def test_an_unreachable_host_is_reported(sf_sandbox: Sandbox) -> None:
         "MaxRetries": "2",
         "scheme": "financialforce",
     }
-    with federation.connect({"fin": props}) as con, pytest.raises(ConnectionFailed, match="can't reach 127.0.0.1"):
+    with federation.connect({"fin": props}) as con, pytest.raises(ConnectionFailed, match=r"can't reach 127\.0\.0\.1"):
         con.execute("SELECT * FROM fin.Account LIMIT 1")
 
 

@@ -43,7 +43,7 @@ def test_the_vendors_url_form_works_as_written(sf_sandbox: Sandbox) -> None:
     assert "myPassword" not in str(engine.url)
 
 
-def test_orm_filter_by_is_sent_to_the_api(engine: Engine, sf_sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+def test_orm_filter_by_is_sent_to_the_api(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     with Session(engine) as session:
         session.query(Account).limit(1).all()  # connect and describe first
         caplog.set_level(logging.DEBUG, logger="duckfed.salesforce")

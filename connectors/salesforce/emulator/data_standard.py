@@ -96,14 +96,14 @@ def account(ctx: GenContext, i: int) -> Record:
     else:
         name = f"{COMPANY_PREFIXES[d[2] % 20]} {COMPANY_CORES[core]} {COMPANY_SUFFIXES[d[3] % 10]}"
     city, state, country, postal, area = CITIES[d[4] % len(CITIES)]
-    street = f"{u16(d, 5) % 9000 + 1} {STREETS[d[7] % len(STREETS)]}"
-    revenue = None if d[8] < 26 else float((u16(d, 9) % 9999 + 1) * 10 ** (3 + d[11] % 6))
+    street = f"{(d[5] | d[6] << 8) % 9000 + 1} {STREETS[d[7] % len(STREETS)]}"
+    revenue = None if d[8] < 26 else float(((d[9] | d[10] << 8) % 9999 + 1) * 10 ** (3 + d[11] % 6))
     has_shipping = d[12] > 80
     record: Record = {
         "Id": ctx.id_of("Account", i),
         "Name": name,
         "Type": ACCOUNT_TYPES[d[13] % 7] if d[14] > 25 else None,
-        "ParentId": ctx.id_of("Account", u16(d, 15) % i) if i and d[17] < 20 else None,
+        "ParentId": ctx.id_of("Account", (d[15] | d[16] << 8) % i) if i and d[17] < 20 else None,
         "BillingStreet": street,
         "BillingCity": city,
         "BillingState": state,
@@ -112,20 +112,20 @@ def account(ctx: GenContext, i: int) -> Record:
         "ShippingStreet": street if has_shipping else None,
         "ShippingCity": city if has_shipping else None,
         "ShippingCountry": country if has_shipping else None,
-        "Phone": f"+{area} 555 {DIGITS4[u16(d, 20) % 10000]}" if d[22] > 25 else None,
-        "Fax": f"+{area} 555 {DIGITS4[u16(d, 23) % 10000]}" if d[25] < 40 else None,
+        "Phone": f"+{area} 555 {DIGITS4[(d[20] | d[21] << 8) % 10000]}" if d[22] > 25 else None,
+        "Fax": f"+{area} 555 {DIGITS4[(d[23] | d[24] << 8) % 10000]}" if d[25] < 40 else None,
         "AccountNumber": f"CD{100000 + i}",
         "Website": f"https://www.{_CORE_SLUGS[core]}{i}.example.com" if d[26] > 25 else None,
         "Industry": INDUSTRIES[d[27] % 32] if d[28] > 25 else None,
         "AnnualRevenue": revenue,
-        "NumberOfEmployees": u16(d, 29) % 50000 + 1 if d[31] > 25 else None,
+        "NumberOfEmployees": (d[29] | d[30] << 8) % 50000 + 1 if d[31] > 25 else None,
         "Ownership": OWNERSHIP[d[32] % 4] if d[33] > 25 else None,
         "TickerSymbol": f"{_CORE_SLUGS[core][:3].upper()}{d[34] % 10}" if d[35] < 30 else None,
         "Description": DESCRIPTIONS[d[36] % len(DESCRIPTIONS)] if d[37] < 90 else None,
         "Rating": RATINGS[d[38] % 3] if d[39] > 25 else None,
         "Site": None,
         "AccountSource": LEAD_SOURCES[d[40] % 5] if d[41] > 25 else None,
-        "LastActivityDate": date_wire(created + u16(d, 42) * 3600) if d[44] > 60 else None,
+        "LastActivityDate": date_wire(created + (d[42] | d[43] << 8) * 3600) if d[44] > 60 else None,
         "Key_Account__c": d[45] < 30,
         "Customer_Since__c": date_wire(created) if d[46] > 100 else None,
         "OwnerId": ctx.user_id(d[47] % USER_COUNT),

@@ -180,7 +180,8 @@ class Store:
 
     def _generate(self, source: ObjectSource, count: int) -> dict[str, Record]:
         rows: dict[str, Record] = {}
-        if source.generator is None:
+        generator, derive, context = source.generator, source.spec.derive, self.context
+        if generator is None:
             return rows
         # The records are acyclic dicts, hundreds of thousands of them: letting the cyclic collector rescan the
         # growing heap while they are made costs a third of the generation time, and it finds nothing.
@@ -188,7 +189,9 @@ class Store:
         gc.disable()
         try:
             for index in range(count):
-                record = self._generate_one(source, index)
+                record = generator(context, index)
+                if derive is not None:
+                    derive(record, None, ())
                 rows[record["Id"]] = record
         finally:
             if collecting:

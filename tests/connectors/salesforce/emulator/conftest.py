@@ -1,17 +1,11 @@
-"""Fixtures for the emulator's protocol tests: a running emulator, a logged-in httpx client, and a requests
-transport that lets simple-salesforce (which hard-codes ``https://*.salesforce.com``) reach it on loopback.
-"""
+"""Fixtures for the emulator's protocol tests: a running emulator and httpx clients with and without a session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
 
 from connectors.salesforce.emulator import (
     CLIENT_ID,
@@ -24,38 +18,6 @@ from connectors.salesforce.emulator import (
 
 V = "/services/data/v59.0"
 RECORDS = 500
-
-
-class LoopbackAdapter(HTTPAdapter):
-    """A hosts-file entry for requests: every URL goes to the emulator's loopback address, whatever its host.
-
-    The original host stays in the ``Host`` header and ``X-Forwarded-Proto: https`` says how the client spoke,
-    so the emulator answers with instance URLs on the host the client asked for. Nothing leaves 127.0.0.1.
-    """
-
-    def __init__(self, emulator_url: str) -> None:
-        super().__init__()
-        target = urlsplit(emulator_url)
-        if target.hostname != "127.0.0.1":
-            raise ValueError(f"LoopbackAdapter only sends to 127.0.0.1, not {target.hostname}")
-        self._netloc = f"127.0.0.1:{target.port}"
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        url = urlsplit(request.url or "")
-        request.headers["Host"] = url.netloc
-        request.headers["X-Forwarded-Proto"] = url.scheme
-        request.url = urlunsplit(("http", self._netloc, url.path, url.query, ""))
-        return super().send(request, **kwargs)
-
-
-def loopback_session(emulator: SalesforceEmulator) -> requests.Session:
-    """A requests session whose every request, http or https, is served by `emulator`."""
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment may see the traffic
-    adapter = LoopbackAdapter(emulator.url)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def password_grant(client: httpx.Client, **overrides: str) -> httpx.Response:

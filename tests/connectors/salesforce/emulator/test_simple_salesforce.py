@@ -1,7 +1,8 @@
 """simple-salesforce, unmodified, against the emulator: login, query, describe and CRUD.
 
 It builds ``https://login.salesforce.com`` and ``https://{instance}`` URLs itself; its documented ``session=``
-argument takes a requests session whose transport maps those hosts onto the emulator's loopback port.
+argument takes the requests session of `emulator.loopback`, whose transport maps those hosts onto the
+emulator's loopback port.
 """
 
 from __future__ import annotations
@@ -18,24 +19,25 @@ from connectors.salesforce.emulator import (
     USERNAME,
     SalesforceEmulator,
 )
+from connectors.salesforce.emulator.loopback import LoopbackAdapter, loopback_session
 
-from .conftest import RECORDS, loopback_session
+from .conftest import RECORDS
 
 
 @pytest.fixture(scope="module")
 def sf(emulator: SalesforceEmulator) -> Salesforce:
     return Salesforce(
-        username=USERNAME, password=PASSWORD, security_token=SECURITY_TOKEN, session=loopback_session(emulator)
+        username=USERNAME, password=PASSWORD, security_token=SECURITY_TOKEN, session=loopback_session(emulator.url)
     )
 
 
 def test_soap_login_gives_the_instance_on_the_login_host(emulator: SalesforceEmulator) -> None:
     session_id, instance = SalesforceLogin(
-        username=USERNAME, password=PASSWORD, security_token=SECURITY_TOKEN, session=loopback_session(emulator)
+        username=USERNAME, password=PASSWORD, security_token=SECURITY_TOKEN, session=loopback_session(emulator.url)
     )
     assert session_id.startswith("00D") and instance == "login.salesforce.com"
     with pytest.raises(SalesforceAuthenticationFailed, match="INVALID_LOGIN"):
-        SalesforceLogin(username=USERNAME, password="no", security_token="no", session=loopback_session(emulator))
+        SalesforceLogin(username=USERNAME, password="no", security_token="no", session=loopback_session(emulator.url))
 
 
 def test_oauth_password_login(emulator: SalesforceEmulator) -> None:
@@ -44,7 +46,7 @@ def test_oauth_password_login(emulator: SalesforceEmulator) -> None:
         password=PASSWORD + SECURITY_TOKEN,
         consumer_key=CLIENT_ID,
         consumer_secret=CLIENT_SECRET,
-        session=loopback_session(emulator),
+        session=loopback_session(emulator.url),
         domain="test",
     )
     assert sf.sf_instance == "test.salesforce.com"
@@ -86,3 +88,8 @@ def test_create_update_delete(sf: Salesforce) -> None:
 def test_an_expired_session_is_renewed_by_the_client(emulator: SalesforceEmulator, sf: Salesforce) -> None:
     emulator.expire_sessions()
     assert sf.query("SELECT COUNT() FROM User")["totalSize"] == 25
+
+
+def test_the_loopback_transport_sends_nowhere_else() -> None:
+    with pytest.raises(ValueError, match=r"only sends to 127\.0\.0\.1"):
+        LoopbackAdapter("http://example.com:80")
