@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from federation.casting import cast_rows, first_true
 from federation.connector import Connector
 from federation.errors import (
     DataError,
@@ -67,7 +68,6 @@ Parameters = Sequence[Any] | Mapping[str, Any] | None
 #: Keys per lookup query: an IN list this long keeps the API's GET URL well under its length limit.
 KEYS_PER_LOOKUP = 200
 _RESULT = "__duckfed_result"
-_RAW = "__duckfed_raw"
 
 
 @dataclass(frozen=True)
@@ -221,11 +221,15 @@ class Writes:
         if missing:
             raise routed.fail(IntegrityError, f"INSERT into {routed.info.name!r} must set {', '.join(missing)}")
 
-    def _check_values_present(self, routed: Routed, rows: pa.Table, columns: Sequence[Column]) -> None:
+    def _check_values_present(
+        self, routed: Routed, rows: pa.Table, columns: Sequence[Column], keys: Sequence[object] = ()
+    ) -> None:
+        """No NULL where the API requires a value; the row (of an INSERT) or record (of an UPDATE) is named."""
         for column in columns:
             if column.required and rows.column(column.name).null_count:
-                row = _first(pc.is_null(rows.column(column.name)))
-                raise routed.fail(IntegrityError, f"column {column.name!r} can't be null (row {row + 1})")
+                row = first_true(pc.is_null(rows.column(column.name)))
+                where = f"record {keys[row]}" if keys else f"row {row + 1}"
+                raise routed.fail(IntegrityError, f"column {column.name!r} can't be null ({where})")
 
     # -- UPDATE and DELETE ------------------------------------------------------------------------------------
 
@@ -294,7 +298,9 @@ class Writes:
             return 0, self._returned(routed, pa.table({key.name: pa.array([], key.type)}))
         written: dict[str, pa.Array | pa.ChunkedArray] = {key.name: pa.array(keys, key.type), **before}
         if routed.write.kind is Kind.UPDATE:
-            values = self._coerce(routed, new, [routed.info.column(name) for name in new.column_names])
+            columns = [routed.info.column(name) for name in new.column_names]
+            values = self._coerce(routed, new, columns)
+            self._check_values_present(routed, values, columns, keys)
             result = self._write(routed, lambda: routed.table.update(keys, values))
             written.update(zip(values.column_names, values.columns, strict=True))
         else:
@@ -314,38 +320,11 @@ class Writes:
         self.pending[routed.source] += result.count
         return result
 
-    # -- values -----------------------------------------------------------------------------------------------
-
     def _coerce(self, routed: Routed, rows: pa.Table, columns: Sequence[Column]) -> pa.Table:
-        """`rows` cast to the columns' Arrow types with DuckDB's casts; a value that does not fit is a DataError
-        naming its column and row."""
-        casts: list[exp.Expr] = []
-        for column in columns:
-            kind = duckdb_type(column.type)
-            if kind is None or rows.schema.field(column.name).type == column.type:
-                casts.append(exp.column(exp.to_identifier(column.name, quoted=True)))
-            else:
-                cast = exp.TryCast(
-                    this=exp.column(exp.to_identifier(column.name, quoted=True)),
-                    to=exp.DataType.build(kind, dialect=DIALECT),
-                )
-                casts.append(exp.alias_(cast, column.name, quoted=True))
-        duck = self.connection.duckdb
-        duck.register(_RAW, rows)
         try:
-            cast_rows = self._select(exp.select(*casts).from_(exp.to_table(_RAW)), None) if casts else rows
-        finally:
-            duck.unregister(_RAW)
-        for column in columns:
-            before, after = rows.column(column.name), cast_rows.column(column.name)
-            lost = pc.and_(pc.is_valid(before), pc.is_null(after))
-            if pc.any(lost).as_py():
-                row = _first(lost)
-                value = before[row].as_py()
-                raise routed.fail(
-                    DataError, f"value {value!r} in row {row + 1} does not fit column {column.name!r} ({column.type})"
-                )
-        return pa.table([cast_rows.column(c.name).cast(c.type) for c in columns], names=[c.name for c in columns])
+            return cast_rows(self.connection.duckdb, rows, columns)
+        except DataError as error:
+            raise routed.fail(DataError, error.message) from None
 
     # -- RETURNING and the statement's result -----------------------------------------------------------------
 
@@ -409,29 +388,3 @@ class Writes:
             return None
         parts = [f"{n:,} record{'s' if n != 1 else ''} written to {source}" for source, n in self.pending.items() if n]
         return " and ".join(parts)
-
-
-def _first(mask: pa.ChunkedArray | pa.Array) -> int:
-    """The index of the first true value of a boolean array."""
-    return int(pc.index(mask, True).as_py())
-
-
-def duckdb_type(kind: pa.DataType) -> str | None:
-    """The DuckDB type that casts to `kind` losslessly, or None to leave a value as DuckDB gave it."""
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return "VARCHAR"
-    if pa.types.is_boolean(kind):
-        return "BOOLEAN"
-    if pa.types.is_integer(kind):
-        return "BIGINT"
-    if pa.types.is_floating(kind):
-        return "DOUBLE"
-    if pa.types.is_decimal(kind):
-        return f"DECIMAL({kind.precision}, {kind.scale})"
-    if pa.types.is_date(kind):
-        return "DATE"
-    if pa.types.is_timestamp(kind):
-        return "TIMESTAMPTZ" if kind.tz is not None else "TIMESTAMP"
-    if pa.types.is_time(kind):
-        return "TIME"
-    return None

@@ -157,7 +157,8 @@ def _with(write: Write, select: exp.Select) -> exp.Select:
 
 
 def rows_query(write: Write, columns: Sequence[str] | None) -> exp.Select:
-    """The rows an INSERT writes, in order; its columns are `columns` (plus `ORDINAL` for a VALUES list)."""
+    """The rows an INSERT writes, in order; its columns are `columns` (plus `ORDINAL` for a VALUES list, whose
+    values come as text)."""
     statement = write.statement
     if not isinstance(statement, exp.Insert) or statement.args.get("default"):
         raise NotSupportedError("INSERT … DEFAULT VALUES is not supported for source tables")
@@ -173,7 +174,10 @@ def rows_query(write: Write, columns: Sequence[str] | None) -> exp.Select:
                 raise ProgrammingError(
                     f"INSERT has {len(values)} values in row {ordinal + 1} for {len(columns)} target columns"
                 )
-            rows.append(exp.Tuple(expressions=[v.copy() for v in values] + [exp.Literal.number(ordinal)]))
+            # As text, so DuckDB does not unify a column's types across rows (1 and 'many' fail as a whole);
+            # each value is then cast to its column's type on its own, and one that does not fit is named.
+            cells = [exp.cast(v.copy(), exp.DataType.build("VARCHAR")) for v in values]
+            rows.append(exp.Tuple(expressions=[*cells, exp.Literal.number(ordinal)]))
         names = [*columns, ORDINAL]
         alias = exp.TableAlias(
             this=exp.to_identifier("__duckfed_values"), columns=[exp.to_identifier(n, quoted=True) for n in names]

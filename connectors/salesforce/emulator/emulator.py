@@ -156,10 +156,10 @@ class SalesforceEmulator:
         if self.latency > 0:
             time.sleep(self.latency)
         fault = self._faults.take(where.kind)
-        if fault is None or not fault.after_processing:
-            reply = self._dispatch(where, exchange) if fault is None else self._fault_reply(fault, where)
-        else:
-            self._dispatch(where, exchange)
+        reply: Reply | None = None
+        if fault is None or fault.after_processing:
+            reply = self._dispatch(where, exchange)
+        if fault is not None:
             reply = self._fault_reply(fault, where)
         if reply is None or not (where.is_data or where.kind == "versions"):
             return reply
@@ -181,9 +181,8 @@ class SalesforceEmulator:
         if where.kind == "login":
             return Reply(fault.status, soap.fault(where.soap_api, code, message), _XML, headers)
         if where.kind in ("token", "authorize", "revoke", "userinfo"):
-            return Reply(
-                fault.status, orjson.dumps({"error": "unknown_error", "error_description": "retry your request"})
-            )
+            oauth_error = {"error": "unknown_error", "error_description": "retry your request"}
+            return Reply(fault.status, orjson.dumps(oauth_error), JSON, headers)
         return Reply(fault.status, orjson.dumps([{"message": message, "errorCode": code}]), JSON, headers)
 
     def _dispatch(self, where: Target, exchange: Exchange) -> Reply:

@@ -8,11 +8,14 @@ written with one ``sendall`` so Nagle's algorithm never holds a body back behind
 from __future__ import annotations
 
 import socket
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .calls import Reply
+from .calls import Reply, error_reply
+from .errors import ApiError
+from .faults import rest_error
 
 if TYPE_CHECKING:
     from .emulator import SalesforceEmulator
@@ -82,7 +85,12 @@ class Handler(BaseHTTPRequestHandler):
         proto = headers.get("x-forwarded-proto", "http")
         base_url = f"{proto}://{headers['host']}" if "host" in headers else self.server.emulator.url
         exchange = Exchange(self.command, url.path, dict(parse_qsl(url.query)), headers, body, base_url)
-        reply = self.server.emulator.serve(exchange)
+        try:
+            reply = self.server.emulator.serve(exchange)
+        except Exception:
+            # A bug in the emulator: answer as the platform does for its own, and leave the trace on stderr.
+            traceback.print_exc()
+            reply = error_reply(ApiError(500, *rest_error(500)))
         if reply is None:
             # An injected dropped connection: close without a byte of response.
             self.close_connection = True

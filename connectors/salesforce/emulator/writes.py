@@ -21,21 +21,27 @@ from .schema import ObjectSpec
 from .store import Store, Transaction
 from .validation import coerce_body, missing_required
 
-_clock_lock = threading.Lock()
-_last_stamp = [0]
 
-
-def now_wire() -> str:
-    """The current time as a datetime wire value, strictly later than the previous one handed out.
+class _Stamps:
+    """Write timestamps in milliseconds, strictly increasing across every write of the process.
 
     SystemModstamp is what incremental sync compares, so two writes within one millisecond still get distinct,
     increasing stamps.
     """
-    with _clock_lock:
-        millis = max(int(time.time() * 1000), _last_stamp[0] + 1)
-        _last_stamp[0] = millis
-    seconds, millis = divmod(millis, 1000)
-    return f"{datetime_wire(seconds)[:19]}.{millis:03d}+0000"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def now(self) -> str:
+        """The next timestamp as a datetime wire value."""
+        with self._lock:
+            self._last = max(int(time.time() * 1000), self._last + 1)
+            seconds, millis = divmod(self._last, 1000)
+        return f"{datetime_wire(seconds)[:19]}.{millis:03d}+0000"
+
+
+now_wire = _Stamps().now
 
 
 def _stamp(record: Record, user_id: str, stamp: str) -> None:

@@ -23,7 +23,7 @@ def emulator(sf_sandbox: Sandbox) -> Iterator[Any]:
 def open_small_pages(sandbox: Sandbox, **extra: str) -> Any:
     props = {**sandbox.properties("financialforce"), "PageSize": "200", "scheme": "financialforce", **extra}
     con = federation.connect({"fin": props})
-    con.execute("DESCRIBE fin.Account").fetchall()  # log in and describe before faults are armed
+    con.execute("SELECT Id FROM fin.Account LIMIT 1").fetchall()  # log in and describe before faults are armed
     return con
 
 

@@ -116,6 +116,6 @@ def test_starting_is_instant_at_any_size() -> None:
 
 def test_generating_100k_accounts_is_fast() -> None:
     store = Store("financialforce", 100_000)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a busy machine don't count against it
     assert len(store.records("Account")) == 100_000
-    assert time.perf_counter() - started < 3.0  # ~1 s here; the bound leaves room for a busy CI machine
+    assert time.process_time() - started < 2.5  # about 1 s on the 2-CPU development machine

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from connectors.salesforce.emulator import SalesforceEmulator
+from connectors.salesforce.emulator.fields import datetime_
+from connectors.salesforce.emulator.validation import coerce_value
 
 from .conftest import V
 
@@ -171,14 +173,12 @@ def test_values_are_coerced_to_wire_format(client: httpx.Client) -> None:
     )
 
 
-def test_datetime_values_become_utc(client: httpx.Client) -> None:
-    # No writable datetime on the standard objects here: go through the validation the REST layer uses.
-    from connectors.salesforce.emulator.fields import datetime_
-    from connectors.salesforce.emulator.validation import coerce_value
-
+def test_datetime_values_become_utc(emulator: SalesforceEmulator) -> None:
+    # The profiles have no writable datetime field: check the coercion every write goes through directly.
     field = datetime_("When__c")
-    assert coerce_value(None, field, "2024-03-01T10:00:00+02:00") == "2024-03-01T08:00:00.000+0000"  # type: ignore[arg-type]
-    assert coerce_value(None, field, "2024-03-01T10:00:00.5Z") == "2024-03-01T10:00:00.500+0000"  # type: ignore[arg-type]
+    assert coerce_value(emulator.store, field, "2024-03-01T10:00:00+02:00") == "2024-03-01T08:00:00.000+0000"
+    assert coerce_value(emulator.store, field, "2024-03-01T10:00:00.5Z") == "2024-03-01T10:00:00.500+0000"
+    assert coerce_value(emulator.store, field, "2024-03-01") == "2024-03-01T00:00:00.000+0000"
 
 
 def test_read_only_objects_and_ids(client: httpx.Client) -> None:
