@@ -93,7 +93,7 @@ class Connection:
         self._rowcount = None
         routed = self._writes.route(query)
         if routed is not None:
-            self._rowcount = self._writes.run(*routed, [parameters])
+            self._rowcount = self._writes.run(routed, [parameters])
             return self
         self.prepare(query)
         self._run(self._duck.execute, query, parameters)
@@ -104,7 +104,7 @@ class Connection:
         routed = self._writes.route(query)
         if routed is not None:
             # Many parameter sets of one write become one batched write (see `federation.dml`).
-            self._rowcount = self._writes.run(*routed, list(parameters))
+            self._rowcount = self._writes.run(routed, list(parameters))
             return self
         self.prepare(query)
         self._run(self._duck.executemany, query, list(parameters))
@@ -114,17 +114,19 @@ class Connection:
     def _writes(self) -> Writes:
         return Writes(self)
 
-    def begin(self) -> None:
+    def begin(self) -> Connection:
         """Begin a DuckDB transaction; writes to sources still reach the API as their statements run."""
         self._run(self._duck.begin)
         self._writes.pending.clear()
+        return self
 
-    def commit(self) -> None:
+    def commit(self) -> Connection:
         """Commit DuckDB's transaction; the API already holds every write (they are sent as statements run)."""
         self._run(self._duck.commit)
         self._writes.pending.clear()
+        return self
 
-    def rollback(self) -> None:
+    def rollback(self) -> Connection:
         """Roll back DuckDB's transaction, warning about writes the API already holds (they can't be undone)."""
         written = self._writes.written()
         self._writes.pending.clear()
@@ -139,9 +141,19 @@ class Connection:
         # A rollback also drops views and sources registered inside the transaction; `_register` reads DuckDB's
         # catalog before each statement, so they come back when next needed.
         self._duck.rollback()
+        return self
 
     def sql(self, query: str, *, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """A lazy DuckDB relation for a query (`.arrow()`, `.df()`, `.pl()`, `.write_parquet()`, …)."""
+        routed = self._writes.route(query)
+        if routed is not None:
+            # A write runs now, as DuckDB runs its own DML in sql(); its result (the count, or the RETURNING rows)
+            # comes back as a relation.
+            self._rowcount = self._writes.run(routed, [params])
+            with warnings.catch_warnings():
+                # DuckDB warns that this copies the result: a write's result is a count or the rows written.
+                warnings.simplefilter("ignore", UserWarning)
+                return self._duck.from_arrow(self._duck.to_arrow_table())
         self.prepare(query)
         return self._run(self._duck.sql, query, params=params)
 

@@ -99,6 +99,8 @@ class FederationDialect(duckdb_engine.Dialect):
 
     scheme: ClassVar[str]
     supports_statement_cache = False
+    # DuckDB hands DECIMAL columns to Python as Decimal already; SQLAlchemy's conversion would only reformat them.
+    supports_native_decimal = True
     statement_compiler = FederationCompiler
     # A write's rowcount is the number of records the API changed (`federation.dml`), so the ORM's stale-row
     # checks hold, for executemany too (one batched write whose count is the sum).

@@ -38,16 +38,18 @@ from federation.errors import (
     NotSupportedError,
     ProgrammingError,
     ReadOnlyError,
-    UnknownColumnError,
     UnknownTableError,
     WriteError,
 )
+from federation.readback import answer, lookup, returned, returned_columns, select
 from federation.statements import (
     DIALECT,
     KEY,
     ORDINAL,
     Kind,
     Write,
+    bare_placeholders,
+    check_insert,
     check_placeholders,
     constant_query,
     might_write,
@@ -55,7 +57,6 @@ from federation.statements import (
     parse_writes,
     pinned_key,
     resolve_query,
-    returning_query,
     rows_query,
 )
 from federation.table import Column, Table, TableInfo, WriteResult
@@ -64,10 +65,6 @@ if TYPE_CHECKING:
     from federation.connection import Connection
 
 Parameters = Sequence[Any] | Mapping[str, Any] | None
-
-#: Keys per lookup query: an IN list this long keeps the API's GET URL well under its length limit.
-KEYS_PER_LOOKUP = 200
-_RESULT = "__duckfed_result"
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,14 @@ class Routed:
     def view(self) -> str:
         return f'"{self.source}"."{self.info.name}"'
 
+    @property
+    def key(self) -> Column:
+        """The column records are written by."""
+        key = self.info.primary_key
+        if key is None:
+            raise self.fail(NotSupportedError, f"table {self.info.name!r} has no key to write rows by")
+        return key
+
     def fail(self, error: type[Error], message: str) -> Error:
         """An error of our tree with this statement's context."""
         return error(message, source=self.connector.scheme, operation=f"{self.write.kind.value} {self.info.name}")
@@ -102,18 +107,17 @@ class Writes:
 
     # -- routing ----------------------------------------------------------------------------------------------
 
-    def route(self, sql: str) -> tuple[Routed, str] | None:
-        """The routed statement and its SQL with numbered placeholders, if `sql` writes to a source table."""
+    def route(self, sql: str) -> Routed | None:
+        """The statement, if `sql` writes to a source table."""
         if not might_write(sql):
             return None
-        numbered = number_placeholders(sql)
-        writes, statements = parse_writes(numbered)
+        writes, statements = parse_writes(number_placeholders(sql))
         routed = [r for r in (self._target(w) for w in writes) if r is not None]
         if not routed:
             return None
         if statements > 1:
             raise routed[0].fail(NotSupportedError, "a write to a source table must be sent as a statement of its own")
-        return routed[0], numbered
+        return routed[0]
 
     def _target(self, write: Write) -> Routed | None:
         federation = self.connection.federation
@@ -130,14 +134,24 @@ class Writes:
 
     # -- running ----------------------------------------------------------------------------------------------
 
-    def run(self, routed: Routed, sql: str, parameter_sets: Sequence[Parameters]) -> int:
+    def run(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> int:
         """Run the statement once per parameter set; leave its result on the DuckDB connection; the row count."""
-        self.connection.prepare(sql)
+        try:
+            return self._run(routed, parameter_sets)
+        except (NotSupportedError, ProgrammingError, DataError, IntegrityError) as error:
+            if error.source is not None:
+                raise
+            raise routed.fail(type(error), error.message) from None
+
+    def _run(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> int:
+        for table in routed.write.statement.find_all(exp.Table):
+            if table.name and not isinstance(table.this, exp.Func):
+                self.connection.ensure(table.db or None, table.name)  # as `prepare` does, without parsing again
         self._check_table(routed)
         write = routed.write
         if write.kind is Kind.INSERT:
             count, returned = self._insert(routed, parameter_sets)
-        elif len(parameter_sets) > 1 and pinned_key(write, self._key(routed).name) is not None:
+        elif len(parameter_sets) > 1 and pinned_key(write, routed.key.name) is not None:
             count, returned = self._by_pinned_keys(routed, parameter_sets)
         else:
             count, returned = 0, []
@@ -145,7 +159,7 @@ class Writes:
                 written, rows = self._by_where(routed, parameters)
                 count += written
                 returned.append(rows)
-        self._result(routed, count, returned)
+        answer(self.connection, routed, count, returned)
         return count
 
     def _check_table(self, routed: Routed) -> None:
@@ -154,19 +168,10 @@ class Writes:
         if not allowed:
             raise routed.fail(ReadOnlyError, f"table {info.name!r} is read-only: the API does not allow {kind.value}")
 
-    def _key(self, routed: Routed) -> Column:
-        key = routed.info.primary_key
-        if key is None:
-            raise routed.fail(NotSupportedError, f"table {routed.info.name!r} has no key to write rows by")
-        return key
-
     def _columns(self, routed: Routed, names: Sequence[str]) -> list[Column]:
         """The writable columns `names` name, or the error naming every one that is unknown or read-only."""
         kind, info = routed.write.kind, routed.info
-        try:
-            columns = [info.column(name) for name in names]
-        except UnknownColumnError as error:
-            raise routed.fail(UnknownColumnError, error.message) from None
+        columns = [info.column(name) for name in names]
         seen = Counter(c.name for c in columns)
         if any(n > 1 for n in seen.values()):
             twice = ", ".join(name for name, n in seen.items() if n > 1)
@@ -177,28 +182,21 @@ class Writes:
             raise routed.fail(ReadOnlyError, f"column {', '.join(refused)} of {info.name!r} can't be {verb}")
         return columns
 
-    def _select(self, query: exp.Expr, parameters: Parameters) -> pa.Table:
-        sql = query.sql(DIALECT)
-        duck = self.connection.duckdb
-        table: pa.Table = self.connection._run(lambda: duck.sql(sql, params=parameters or None).to_arrow_table())
-        return table
-
     # -- INSERT -----------------------------------------------------------------------------------------------
 
     def _insert(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> tuple[int, list[pa.Table]]:
         write, info = routed.write, routed.info
-        try:
-            listed = write.columns()
-        except ProgrammingError as error:
-            raise routed.fail(ProgrammingError, error.message) from None
+        listed = write.columns()
         if listed is not None:
             self._check_required(routed, self._columns(routed, listed))
-        query = rows_query(write, listed)
-        check_placeholders(write, [query])
-        pieces = [self._select(query, parameters) for parameters in parameter_sets]
-        if not pieces:
+        check_insert(write)
+        if not parameter_sets:
             return 0, []
-        raw = pa.concat_tables([p.drop_columns([ORDINAL]) if ORDINAL in p.column_names else p for p in pieces])
+        pieces = self._evaluate(routed, listed, parameter_sets)
+        raw = pa.concat_tables(
+            [p.drop_columns([ORDINAL]) if ORDINAL in p.column_names else p for p in pieces],
+            promote_options="permissive",
+        )
         if listed is None:
             columns = self._columns(routed, raw.column_names)
             self._check_required(routed, columns)
@@ -208,12 +206,27 @@ class Writes:
             )
         else:
             columns = [info.column(name) for name in listed]
-        rows = self._coerce(routed, raw.rename_columns([c.name for c in columns]), columns)
+        rows = cast_rows(self.connection.duckdb, raw.rename_columns([c.name for c in columns]), columns)
         self._check_values_present(routed, rows, columns)
         result = self._write(routed, lambda: routed.table.insert(rows))
         key = info.primary_key
         written = rows.append_column(key.name, pa.array(result.keys, key.type)) if key is not None else rows
-        return result.count, [self._returned(routed, written)]
+        return result.count, [returned(self.connection, routed, written)]
+
+    def _evaluate(
+        self, routed: Routed, listed: Sequence[str] | None, parameter_sets: Sequence[Parameters]
+    ) -> list[pa.Table]:
+        """The rows of an INSERT, for each parameter set."""
+        keys = bare_placeholders(routed.write, listed) if listed is not None else None
+        if keys is not None and listed is not None:
+            check_placeholders(routed.write, [routed.write.statement.expression])
+            direct = _parameter_rows(keys, listed, parameter_sets)
+            if direct is not None:
+                return [direct]
+        query = rows_query(routed.write, listed)
+        check_placeholders(routed.write, [query])
+        sql = query.sql(DIALECT)
+        return [select(self.connection, sql, parameters) for parameters in parameter_sets]
 
     def _check_required(self, routed: Routed, columns: Sequence[Column]) -> None:
         given = {c.name for c in columns}
@@ -241,30 +254,38 @@ class Writes:
 
     def _by_where(self, routed: Routed, parameters: Parameters) -> tuple[int, pa.Table | None]:
         """One UPDATE or DELETE: resolve the keys through a scan, then write by key."""
-        key = self._key(routed)
+        key = routed.key
         columns, values = self._values(routed)
         # A DELETE's RETURNING can only read the rows before they go; an UPDATE's re-reads them afterwards.
-        before = self._returned_columns(routed) if routed.write.kind is Kind.DELETE else []
+        before = returned_columns(routed) if routed.write.kind is Kind.DELETE else []
         query = resolve_query(routed.write, key.name, values, before)
         check_placeholders(routed.write, [query])
-        found = self._distinct(routed, self._select(query, parameters), keep_last=False)
+        found = self._distinct(routed, select(self.connection, query, parameters), keep_last=False)
         new = found.select([f"__duckfed_set_{i}" for i in range(len(values))]).rename_columns([c.name for c in columns])
         old = {name: found.column(f"__duckfed_col_{i}") for i, name in enumerate(before)}
         return self._apply(routed, found.column(KEY).cast(key.type).to_pylist(), new, old)
 
     def _by_pinned_keys(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> tuple[int, list[pa.Table]]:
         """Many `… WHERE key = $n` statements as one batch: their keys and values are constants, so DuckDB
-        evaluates them without a scan, and one lookup per `KEYS_PER_LOOKUP` keys finds which records exist."""
-        key = self._key(routed)
+        evaluates them without a scan, and a lookup by key (`federation.readback`) finds which records exist."""
+        key = routed.key
         columns, values = self._values(routed)
         pinned = pinned_key(routed.write, key.name)
         assert pinned is not None
         query = constant_query([pinned, *values])
         check_placeholders(routed.write, [query])
-        evaluated = pa.concat_tables([self._select(query, parameters) for parameters in parameter_sets])
-        evaluated = evaluated.rename_columns([KEY, *(f"__duckfed_set_{i}" for i in range(len(values)))])
+        names = [KEY, *(f"__duckfed_set_{i}" for i in range(len(values)))]
+        direct = None
+        if all(isinstance(e, exp.Placeholder) for e in (pinned, *values)):
+            direct = _parameter_rows([[str(e.this) for e in (pinned, *values)]], names, parameter_sets)
+        if direct is not None:
+            evaluated = direct
+        else:
+            sql = query.sql(DIALECT)
+            evaluated = pa.concat_tables([select(self.connection, sql, parameters) for parameters in parameter_sets])
+        evaluated = evaluated.rename_columns(names)
         evaluated = evaluated.set_column(0, KEY, evaluated.column(KEY).cast(key.type))
-        present = self._lookup(routed, evaluated.column(KEY).to_pylist(), [])
+        present = lookup(self.connection, routed, evaluated.column(KEY).to_pylist(), [])
         evaluated = evaluated.filter(
             pc.is_in(evaluated.column(KEY), value_set=present.column(key.name).combine_chunks())
         )
@@ -293,13 +314,13 @@ class Writes:
         self, routed: Routed, keys: list[object], new: pa.Table, before: Mapping[str, pa.ChunkedArray]
     ) -> tuple[int, pa.Table | None]:
         """Write an UPDATE's values (or a DELETE) to these keys; the count and the rows for RETURNING."""
-        key = self._key(routed)
+        key = routed.key
         if not keys:
-            return 0, self._returned(routed, pa.table({key.name: pa.array([], key.type)}))
+            return 0, returned(self.connection, routed, pa.table({key.name: pa.array([], key.type)}))
         written: dict[str, pa.Array | pa.ChunkedArray] = {key.name: pa.array(keys, key.type), **before}
         if routed.write.kind is Kind.UPDATE:
             columns = [routed.info.column(name) for name in new.column_names]
-            values = self._coerce(routed, new, columns)
+            values = cast_rows(self.connection.duckdb, new, columns)
             self._check_values_present(routed, values, columns, keys)
             result = self._write(routed, lambda: routed.table.update(keys, values))
             written.update(zip(values.column_names, values.columns, strict=True))
@@ -309,7 +330,7 @@ class Writes:
         if result.keys and len(set(result.keys)) != len(keys):
             # Records gone before the API reached them were not changed: RETURNING leaves them out.
             rows = rows.filter(pc.is_in(rows.column(key.name), value_set=pa.array(list(result.keys), key.type)))
-        return result.count, self._returned(routed, rows)
+        return result.count, returned(self.connection, routed, rows)
 
     def _write(self, routed: Routed, call: Any) -> WriteResult:
         try:
@@ -320,66 +341,6 @@ class Writes:
         self.pending[routed.source] += result.count
         return result
 
-    def _coerce(self, routed: Routed, rows: pa.Table, columns: Sequence[Column]) -> pa.Table:
-        try:
-            return cast_rows(self.connection.duckdb, rows, columns)
-        except DataError as error:
-            raise routed.fail(DataError, error.message) from None
-
-    # -- RETURNING and the statement's result -----------------------------------------------------------------
-
-    def _returned_columns(self, routed: Routed) -> list[str]:
-        """The target columns the statement's RETURNING reads, in table order."""
-        if not routed.write.returning():
-            return []
-        wanted = routed.write.returned_columns()
-        if wanted is None:
-            return [c.name for c in routed.info.columns]
-        names = {routed.info.column(name).name for name in wanted}
-        return [c.name for c in routed.info.columns if c.name in names]
-
-    def _returned(self, routed: Routed, written: pa.Table) -> pa.Table | None:
-        """The written rows with every column RETURNING reads; those the statement did not write (nor read, for
-        a DELETE) are read back from the API by key, so they show what the API holds after the write."""
-        wanted = self._returned_columns(routed)
-        if not wanted:
-            return None
-        key = self._key(routed)
-        missing = [name for name in wanted if name not in written.column_names]
-        if missing:
-            keys = written.column(key.name).to_pylist()
-            fetched = self._lookup(routed, keys, missing)
-            order = pc.index_in(written.column(key.name), value_set=fetched.column(key.name).combine_chunks())
-            for name in missing:
-                written = written.append_column(name, fetched.column(name).take(order))
-        return written.select(wanted)
-
-    def _lookup(self, routed: Routed, keys: Sequence[object], columns: Sequence[str]) -> pa.Table:
-        """The records with these keys (those that exist), key first then `columns`, in chunks of IN lists."""
-        key = self._key(routed)
-        names = [key.name, *(c for c in columns if c != key.name)]
-        select = ", ".join(f'"{n}"' for n in names)
-        pieces = []
-        for start in range(0, len(keys), KEYS_PER_LOOKUP):
-            chunk = list(dict.fromkeys(keys[start : start + KEYS_PER_LOOKUP]))
-            marks = ", ".join(f"${i}" for i in range(1, len(chunk) + 1))
-            sql = f'SELECT {select} FROM {routed.view} WHERE "{key.name}" IN ({marks})'
-            pieces.append(self._select(exp.maybe_parse(sql, dialect=DIALECT), chunk))
-        schema = pa.schema([routed.info.schema.field(n) for n in names])
-        return pa.concat_tables([p.cast(schema) for p in pieces]) if pieces else schema.empty_table()
-
-    def _result(self, routed: Routed, count: int, returned: Sequence[pa.Table | None]) -> None:
-        duck = self.connection.duckdb
-        if routed.write.returning():
-            tables = [t for t in returned if t is not None]
-            columns = self._returned_columns(routed)
-            schema = pa.schema([routed.info.schema.field(n) for n in columns])
-            duck.register(_RESULT, pa.concat_tables(tables) if tables else schema.empty_table())
-            sql = returning_query(routed.write, _RESULT).sql(DIALECT)
-        else:
-            sql = f'SELECT {int(count)}::BIGINT AS "Count"'
-        self.connection._run(duck.execute, sql)
-
     # -- transactions -----------------------------------------------------------------------------------------
 
     def written(self) -> str | None:
@@ -388,3 +349,24 @@ class Writes:
             return None
         parts = [f"{n:,} record{'s' if n != 1 else ''} written to {source}" for source, n in self.pending.items() if n]
         return " and ".join(parts)
+
+
+def _parameter_rows(
+    keys: list[list[str]], names: Sequence[str], parameter_sets: Sequence[Parameters]
+) -> pa.Table | None:
+    """Rows whose every value is a placeholder (`VALUES ($1, $2), …`, what executemany and SQLAlchemy send),
+    straight from the parameters as Arrow infers their types (DuckDB still casts them to the columns'). None when
+    Arrow can't hold a column's values as one type: DuckDB then evaluates each parameter set instead."""
+    if any(p is None for p in parameter_sets):
+        return None
+    cells: list[list[Any]] = [[] for _ in names]
+    try:
+        for parameters in parameter_sets:
+            assert parameters is not None
+            for row in keys:
+                for column, key in zip(cells, row, strict=True):
+                    column.append(parameters[key] if isinstance(parameters, Mapping) else parameters[int(key) - 1])
+        return pa.table([pa.array(values) for values in cells], names=list(names))
+    except (LookupError, pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        # A missing parameter or values of mixed types: DuckDB's own binding says what is wrong, or copes.
+        return None

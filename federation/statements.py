@@ -27,6 +27,7 @@ DIALECT = "duckdb"
 KEY = "__duckfed_key"
 ORDINAL = "__duckfed_ordinal"
 
+_TEXT = exp.DataType.build("VARCHAR")
 _MAYBE_WRITE = re.compile(r"\b(?:insert|update|delete)\b", re.IGNORECASE)
 
 
@@ -156,39 +157,63 @@ def _with(write: Write, select: exp.Select) -> exp.Select:
     return select
 
 
-def rows_query(write: Write, columns: Sequence[str] | None) -> exp.Select:
-    """The rows an INSERT writes, in order; its columns are `columns` (plus `ORDINAL` for a VALUES list, whose
-    values come as text)."""
+def check_insert(write: Write) -> None:
+    """Refuse the forms of INSERT a source table can't take."""
     statement = write.statement
     if not isinstance(statement, exp.Insert) or statement.args.get("default"):
         raise NotSupportedError("INSERT … DEFAULT VALUES is not supported for source tables")
     for unsupported in ("conflict", "alternative", "overwrite", "ignore"):
         if statement.args.get(unsupported):
             raise NotSupportedError(f"INSERT into source table {write.table!r} can't replace or skip conflicting rows")
-    source = statement.expression
-    if isinstance(source, exp.Values) and columns is not None:
-        rows = []
-        for ordinal, row in enumerate(source.expressions):
-            values = list(row.expressions) if isinstance(row, exp.Tuple) else [row]
-            if len(values) != len(columns):
-                raise ProgrammingError(
-                    f"INSERT has {len(values)} values in row {ordinal + 1} for {len(columns)} target columns"
-                )
-            # As text, so DuckDB does not unify a column's types across rows (1 and 'many' fail as a whole);
-            # each value is then cast to its column's type on its own, and one that does not fit is named.
-            cells = [exp.cast(v.copy(), exp.DataType.build("VARCHAR")) for v in values]
-            rows.append(exp.Tuple(expressions=[*cells, exp.Literal.number(ordinal)]))
-        names = [*columns, ORDINAL]
-        alias = exp.TableAlias(
-            this=exp.to_identifier("__duckfed_values"), columns=[exp.to_identifier(n, quoted=True) for n in names]
-        )
-        derived = exp.Values(expressions=rows, alias=alias)
-        select = exp.select("*").from_(derived).order_by(exp.column(ORDINAL, quoted=True))
-    else:
+
+
+def rows_query(write: Write, columns: Sequence[str] | None) -> exp.Select:
+    """The rows an INSERT writes, in order; its columns are `columns` (plus `ORDINAL` for a VALUES list, whose
+    values come as text)."""
+    check_insert(write)
+    source = write.statement.expression
+    if not isinstance(source, exp.Values) or columns is None:
         select = exp.select("*").from_(
             exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("__duckfed_values")))
         )
-    return _with(write, select)
+        return _with(write, select)
+    rows: list[exp.Expr] = []
+    for ordinal, values in enumerate(value_rows(write, columns)):
+        # As text, so DuckDB does not unify a column's types across rows (1 and 'many' fail as a whole);
+        # each value is then cast to its column's type on its own, and one that does not fit is named.
+        cells = [exp.Cast(this=v.copy(), to=_TEXT.copy()) for v in values]
+        rows.append(exp.Tuple(expressions=[*cells, exp.Literal.number(ordinal)]))
+    names = [*columns, ORDINAL]
+    alias = exp.TableAlias(
+        this=exp.to_identifier("__duckfed_values"), columns=[exp.to_identifier(n, quoted=True) for n in names]
+    )
+    derived = exp.Values(expressions=rows, alias=alias)
+    return _with(write, exp.select("*").from_(derived).order_by(exp.column(ORDINAL, quoted=True)))
+
+
+def value_rows(write: Write, columns: Sequence[str]) -> list[list[exp.Expr]]:
+    """The expressions of each row of an INSERT's VALUES list, checked against its column list."""
+    source = write.statement.expression
+    assert isinstance(source, exp.Values)
+    rows = []
+    for number, row in enumerate(source.expressions, start=1):
+        values = list(row.expressions) if isinstance(row, exp.Tuple) else [row]
+        if len(values) != len(columns):
+            raise ProgrammingError(f"INSERT has {len(values)} values in row {number} for {len(columns)} target columns")
+        rows.append(values)
+    return rows
+
+
+def bare_placeholders(write: Write, columns: Sequence[str]) -> list[list[str]] | None:
+    """For `INSERT … VALUES ($1, $2), …` whose every value is a placeholder (what executemany and SQLAlchemy
+    send), each row's placeholder keys: the rows are then the parameters themselves. None otherwise."""
+    source = write.statement.expression
+    if not isinstance(source, exp.Values) or write.statement.args.get("with_") is not None:
+        return None
+    rows = value_rows(write, columns)
+    if not all(isinstance(v, exp.Placeholder) for row in rows for v in row):
+        return None
+    return [[str(v.this) for v in row] for row in rows]
 
 
 def _from(write: Write) -> list[exp.Expr]:
@@ -253,8 +278,14 @@ def _constant(node: exp.Expr) -> bool:
 
 
 def constant_query(expressions: Sequence[exp.Expr]) -> exp.Select:
-    """`SELECT e0, e1, …` without FROM, for expressions that read no table."""
-    return exp.select(*(exp.alias_(e.copy(), f"__duckfed_set_{i}", quoted=True) for i, e in enumerate(expressions)))
+    """`SELECT e0, e1, …` without FROM, for expressions that read no table; as text, so that every parameter
+    set gives the same types (they are cast to the columns' afterwards)."""
+    return exp.select(
+        *(
+            exp.alias_(exp.Cast(this=e.copy(), to=_TEXT.copy()), f"__duckfed_set_{i}", quoted=True)
+            for i, e in enumerate(expressions)
+        )
+    )
 
 
 def returning_query(write: Write, relation: str) -> exp.Select:

@@ -19,8 +19,6 @@ statement: the rows before it are written, its rows and the ones after are not, 
 from __future__ import annotations
 
 import datetime
-import email.utils
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,9 +27,9 @@ import orjson
 import pyarrow as pa
 
 from connectors.salesforce.client import SalesforceClient
-from federation.errors import DataError, Error, RecordFailure, TransientError, UnknownColumnError, WriteError
-from federation.predicates import Comparison, Operator
-from federation.table import Column, ScanRequest, Table, WriteResult
+from connectors.salesforce.lost_creates import CREATED, LostCreates
+from federation.errors import DataError, Error, RecordFailure, TransientError, WriteError
+from federation.table import Column, Table, WriteResult
 
 #: Records per sObject Collections call, the API's limit.
 MAX_RECORDS = 200
@@ -40,41 +38,16 @@ ROLLED_BACK = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
 _DELETED = "ENTITY_IS_DELETED"
 #: A delete's target that no longer exists at all (emptied from the recycle bin).
 _MISSING = "INVALID_CROSS_REFERENCE_KEY"
-#: How far before a lost create, by the API's clock, created records are looked for (its clock reads whole
-#: seconds, and the call took some time to arrive).
-_SLACK = datetime.timedelta(seconds=2)
-
-
-class _Created:
-    """Ids this process created per object, so a search after a lost create never takes them for its own."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ids: dict[str, dict[str, float]] = {}
-
-    def add(self, scope: str, ids: Sequence[str]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            known = self._ids.setdefault(scope, {})
-            known.update(dict.fromkeys(ids, now))
-            # Only records created since a lost call are searched, so hours-old Ids can't be confused.
-            for stale in [i for i, at in known.items() if now - at > 3600]:
-                del known[stale]
-
-    def __contains__(self, item: tuple[str, str]) -> bool:
-        with self._lock:
-            return item[1] in self._ids.get(item[0], {})
-
-
-CREATED = _Created()
 
 
 class _Progress:
     """What one statement has written so far, and why it stopped if it did."""
 
-    def __init__(self, total: int, verb: str) -> None:
+    def __init__(self, total: int, verb: str, *, selected: bool = False) -> None:
         self.total = total
         self.verb = verb
+        #: Whether the positions are of records an UPDATE or DELETE selected (not rows the statement gave).
+        self.selected = selected
         self.written: dict[int, str] = {}
         self.failures: list[RecordFailure] = []
         self.unknown: list[int] = []
@@ -85,8 +58,22 @@ class _Progress:
 
     def refuse(self, positions: Sequence[int], error: Error) -> None:
         """The API refused a whole call (it answered, so it wrote none of it)."""
-        self.notes.append(f"the API refused the call for {_rows(positions)} and wrote none of them ({error.message})")
+        self.notes.append(
+            f"the API refused the call for {self.rows(positions)} and wrote none of them ({error.message})"
+        )
         self.cause = self.refused = error
+
+    def rows(self, positions: Sequence[int]) -> str:
+        """`rows 401-600` (1-based) for contiguous positions, else `rows 3, 9, 12`; for the records an UPDATE or
+        DELETE selected, `records 1-200 of the 450 selected`."""
+        noun = "record" if self.selected else "row"
+        if len(positions) == 1:
+            text = f"{noun} {positions[0] + 1:,}"
+        elif positions[-1] - positions[0] + 1 == len(positions):
+            text = f"{noun}s {positions[0] + 1:,}-{positions[-1] + 1:,}"
+        else:
+            text = f"{noun}s " + ", ".join(f"{p + 1:,}" for p in positions)
+        return f"{text} of the {self.total:,} selected" if self.selected else text
 
     def finish(self, kind: str, source: str, table: str) -> WriteResult:
         keys = tuple(self.written[p] for p in sorted(self.written))
@@ -96,7 +83,7 @@ class _Progress:
             raise self.refused  # the first call was refused, so nothing was written: the API's own error says it best
         parts = [f"{self.verb} {len(keys):,} of {self.total:,} records", *self.notes]
         if self.stopped_at is not None and self.stopped_at < self.total:
-            parts.append(f"{_rows(range(self.stopped_at, self.total))} were not sent")
+            parts.append(f"{self.rows(range(self.stopped_at, self.total))} were not sent")
         if self.failures:
             parts.append("the API's reasons:")
         raise WriteError(
@@ -110,16 +97,6 @@ class _Progress:
         ) from self.cause
 
 
-def _rows(positions: Sequence[int]) -> str:
-    """`rows 401-600` (1-based) for contiguous positions, else `rows 3, 9, 12`."""
-    if len(positions) == 1:
-        return f"row {positions[0] + 1:,}"
-    first, last = positions[0], positions[-1]
-    if last - first + 1 == len(positions):
-        return f"rows {first + 1:,}-{last + 1:,}"
-    return "rows " + ", ".join(f"{p + 1:,}" for p in positions)
-
-
 class SObjectWriter:
     """Batch writes to one sObject. `table` is the object's table, which the search after a lost create scans."""
 
@@ -128,6 +105,7 @@ class SObjectWriter:
         self.table = table
         self.all_or_none = all_or_none
         self.name = table.info.name
+        self._search = LostCreates(client, table)
 
     # -- the three operations ---------------------------------------------------------------------------------
 
@@ -135,10 +113,12 @@ class SObjectWriter:
         records = self._records(rows)
         progress = _Progress(len(records), "created")
         for start in range(0, len(records), MAX_RECORDS):
-            if not self._create(list(range(start, min(start + MAX_RECORDS, len(records)))), records, rows, progress):
+            done = self._create(list(range(start, min(start + MAX_RECORDS, len(records)))), records, rows, progress)
+            # Known as ours at once, so the search after a lost later call of this statement leaves them out.
+            CREATED.add(self._search.scope, list(progress.written.values()))
+            if not done:
                 progress.stopped_at = start + MAX_RECORDS
                 break
-        CREATED.add(self._scope, list(progress.written.values()))
         return progress.finish("INSERT", self.client.http.source, self.name)
 
     def update(self, keys: Sequence[object], values: pa.Table) -> WriteResult:
@@ -151,7 +131,7 @@ class SObjectWriter:
         return self._by_key("DELETE", "deleted", [str(k) for k in keys], None)
 
     def _by_key(self, kind: str, verb: str, keys: list[str], records: list[dict[str, Any]] | None) -> WriteResult:
-        progress = _Progress(len(keys), verb)
+        progress = _Progress(len(keys), verb, selected=True)
         for start in range(0, len(keys), MAX_RECORDS):
             positions = list(range(start, min(start + MAX_RECORDS, len(keys))))
             if not self._change(positions, keys, records, progress):
@@ -164,10 +144,6 @@ class SObjectWriter:
     @property
     def _url(self) -> str:
         return f"{self.client.auth.session().instance_url}{self.client.data_path}/composite/sobjects"
-
-    @property
-    def _scope(self) -> str:
-        return f"{self.client.auth.session().instance_url}/{self.name}"
 
     def _body(self, records: list[dict[str, Any]]) -> bytes:
         typed = [{"attributes": {"type": self.name}, **r} for r in records]
@@ -197,12 +173,12 @@ class SObjectWriter:
             except TransientError as error:
                 # The API may have created them: find out before sending anything again.
                 time.sleep(self.client.http.retry.delay(attempt, error.retry_after))
-                settled = self._reconcile(pending, rows, sent_at)
+                settled = self._search.settle(pending, rows, sent_at)
                 if settled is None:
                     progress.unknown.extend(pending)
                     progress.notes.append(
-                        f"{_rows(pending)} may or may not have been created: the response to their call was lost "
-                        f"({error.message}) and the records created since could not be told apart"
+                        f"{progress.rows(pending)} may or may not have been created: the response to their call "
+                        f"was lost ({error.message}) and the records created since could not be told apart"
                     )
                     progress.cause = error
                     return False
@@ -212,7 +188,7 @@ class SObjectWriter:
                     return True
                 if attempt + 1 == attempts:
                     progress.notes.append(
-                        f"{_rows(pending)} were not created: {attempts} calls failed ({error.message})"
+                        f"{progress.rows(pending)} were not created: {attempts} calls failed ({error.message})"
                     )
                     progress.cause = error
                     return False
@@ -245,7 +221,7 @@ class SObjectWriter:
                     continue
                 progress.unknown.extend(pending)
                 progress.notes.append(
-                    f"the outcome of {_rows(pending)} is unknown: their call failed ({error.message}); "
+                    f"the outcome of {progress.rows(pending)} is unknown: their call failed ({error.message}); "
                     "repeating the statement is safe"
                 )
                 progress.cause = error
@@ -287,9 +263,14 @@ class SObjectWriter:
             elif codes == {ROLLED_BACK}:
                 rolled_back.append(position)
             elif not (codes and codes <= gone | {ROLLED_BACK}):
+                # An UPDATE's or DELETE's positions are of the records it selected: name the record too.
+                about = f"record {keys[position]}: " if keys is not None else ""
                 refused.extend(
                     RecordFailure(
-                        position, str(e.get("statusCode", "")), str(e.get("message", "")), tuple(e.get("fields") or ())
+                        position,
+                        str(e.get("statusCode", "")),
+                        about + str(e.get("message", "")),
+                        tuple(e.get("fields") or ()),
                     )
                     for e in result.get("errors") or ()
                     if e.get("statusCode") != ROLLED_BACK
@@ -298,65 +279,10 @@ class SObjectWriter:
         if refused and self.all_or_none:
             count = len({failure.position for failure in refused})
             progress.notes.append(
-                f"the API refused {count:,} of {_rows(positions)} and so wrote none of them (AllOrNone)"
+                f"the API refused {count:,} of {progress.rows(positions)} and so wrote none of them (AllOrNone)"
             )
             return None
         return [] if refused else rolled_back
-
-    # -- after a lost create ----------------------------------------------------------------------------------
-
-    def _server_time(self) -> datetime.datetime:
-        """Now by the API's clock (its `Date` header), so the search does not depend on ours."""
-        response = self.client.http.request(
-            "GET", f"{self.client.auth.session().instance_url}{self.client.data_path}/", operation="server time"
-        )
-        stamp = email.utils.parsedate_to_datetime(response.headers["date"])
-        return stamp.astimezone(datetime.UTC)
-
-    def _reconcile(
-        self, positions: list[int], rows: pa.Table, sent_at: datetime.datetime
-    ) -> tuple[dict[int, str], list[int]] | None:
-        """After a lost create: (position → Id of the record it created, positions it provably did not create),
-        or None when the records created since can't be told apart."""
-        try:
-            info = self.table.info
-            info.column("CreatedDate")
-            key = info.primary_key
-            offset = self._server_time() - datetime.datetime.now(datetime.UTC)
-            since = (sent_at + offset - _SLACK).replace(microsecond=0)
-            compared = [c for c in rows.column_names if c != "CreatedDate"]
-            request = ScanRequest(("Id", "CreatedDate", *compared), Comparison("CreatedDate", Operator.GE, since))
-            created = self.table.scan(request).read_all()
-        except (Error, UnknownColumnError):
-            return None
-        if key is None:
-            return None
-        candidates = [
-            c for c in created.to_pylist()
-            if c["CreatedDate"] is not None and c["CreatedDate"] >= since and (self._scope, c["Id"]) not in CREATED
-        ]  # fmt: skip
-        candidates.sort(key=lambda c: (c["CreatedDate"], c["Id"]))
-        wanted = rows.select(compared).to_pylist()
-        found: dict[int, str] = {}
-        taken: set[str] = set()
-        for position in positions:
-            sent = {k: _comparable(v) for k, v in wanted[position].items() if v is not None and v != ""}
-            match = next(
-                (
-                    c
-                    for c in candidates
-                    if c["Id"] not in taken and all(_comparable(c[k]) == v for k, v in sent.items())
-                ),
-                None,
-            )
-            if match is not None:
-                found[position] = str(match["Id"])
-                taken.add(match["Id"])
-        missing = [p for p in positions if p not in found]
-        unexplained = [c for c in candidates if c["Id"] not in taken]
-        if missing and unexplained:
-            return None
-        return found, missing
 
     # -- values -----------------------------------------------------------------------------------------------
 

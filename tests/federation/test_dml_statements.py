@@ -153,7 +153,7 @@ def test_pinned_values_are_evaluated_without_a_table() -> None:
     write = only_write("UPDATE fin.Account SET Name = upper($1), N = $2 WHERE Id = $3")
     pinned = pinned_key(write, "Id")
     assert pinned is not None
-    assert run(constant_query([pinned, *(v for _, v in write.assignments())]), ["x", 5, "a"]) == [("a", "X", 5)]
+    assert run(constant_query([pinned, *(v for _, v in write.assignments())]), ["x", 5, "a"]) == [("a", "X", "5")]
 
 
 def test_returning_reads_the_written_rows_without_qualifiers() -> None:

@@ -62,6 +62,8 @@ def test_orm_objects_carry_typed_values(engine: Engine) -> None:
             select(Account).where(Account.AnnualRevenue > Decimal("1000000")).order_by(Account.Id).limit(5)
         ).all()
     assert rich and all(isinstance(a.AnnualRevenue, Decimal) and a.AnnualRevenue > 1000000 for a in rich)
+    # Exactly the currency field's scale (0 for AnnualRevenue): no float round trip, no padding.
+    assert {a.AnnualRevenue.as_tuple().exponent for a in rich if a.AnnualRevenue is not None} == {0}
 
 
 def test_core_select_with_a_where(engine: Engine) -> None:

@@ -126,14 +126,15 @@ class SalesforceEmulator:
         retry_after: float | None = None,
         drop: bool = False,
         after_processing: bool = False,
+        skip: int = 0,
     ) -> None:
-        """Fail the next `times` requests of `kinds` (all kinds when None).
+        """Fail `times` requests of `kinds` (all kinds when None), after letting the next `skip` of them through.
 
         They answer `status` with the platform's error body for it (or `body`: bytes, text, or JSON-ready data),
         plus ``Retry-After`` when `retry_after` is given; with `drop` the connection closes without a response.
         With `after_processing` the request is carried out first and only its response is replaced or lost.
         """
-        self._faults.inject(status, times, kinds, body, retry_after, drop, after_processing)
+        self._faults.inject(status, times, kinds, body, retry_after, drop, after_processing, skip)
 
     def clear_faults(self) -> None:
         """Forget every injected fault that has not fired yet."""

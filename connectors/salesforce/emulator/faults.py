@@ -44,6 +44,8 @@ class Fault:
     retry_after: int | float | None
     drop: bool
     after_processing: bool
+    #: Matching requests still to pass untouched before the fault applies (to fail a call in mid-batch).
+    skip: int = 0
 
 
 class Faults:
@@ -62,19 +64,23 @@ class Faults:
         retry_after: int | float | None,
         drop: bool,
         after_processing: bool,
+        skip: int = 0,
     ) -> None:
-        """Queue a fault for the next `times` requests of `kinds`."""
-        if times < 1:
-            raise ValueError("times must be >= 1")
+        """Queue a fault for `times` requests of `kinds`, after letting `skip` of them through."""
+        if times < 1 or skip < 0:
+            raise ValueError("times must be >= 1 and skip >= 0")
         chosen = frozenset(kinds) if kinds is not None else None
         with self._lock:
-            self._queue.append(Fault(status, times, chosen, body, retry_after, drop, after_processing))
+            self._queue.append(Fault(status, times, chosen, body, retry_after, drop, after_processing, skip))
 
     def take(self, kind: str) -> Fault | None:
         """The fault that applies to this request, if any (using up one of its times)."""
         with self._lock:
             for fault in self._queue:
                 if fault.kinds is None or kind in fault.kinds:
+                    if fault.skip:
+                        fault.skip -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._queue.remove(fault)

@@ -127,6 +127,28 @@ def test_insert_select_reads_another_source(con: Connection, api: Any) -> None:
     assert {r["Industry"] for r in held(api, "Account", "copy ")} == {"Energy"}
 
 
+def test_certinia_projects_are_written_like_any_object(con: Connection, sandbox: Sandbox) -> None:
+    psa = sandbox.server("certinia")
+    [(account,)] = con.execute("SELECT Id FROM psa.Account ORDER BY Name LIMIT 1").fetchall()
+    con.execute(
+        "INSERT INTO psa.pse__Proj__c "
+        "(Name, pse__Account__c, pse__Start_Date__c, pse__Billings__c, pse__Is_Billable__c) "
+        "VALUES ('psa project', ?, DATE '2025-01-06', 1234.5, true)",
+        [account],
+    )
+    con.execute("UPDATE psa.pse__Proj__c SET pse__Billings__c = pse__Billings__c * 2 WHERE Name = 'psa project'")
+    assert con.rowcount == 1
+    [record] = [r for r in psa.store.records("pse__Proj__c") if r["Name"] == "psa project"]
+    assert (record["pse__Account__c"], record["pse__Start_Date__c"]) == (account, "2025-01-06")
+    assert (record["pse__Billings__c"], record["pse__Is_Billable__c"], record["pse__Stage__c"]) == (
+        2469,
+        True,
+        "Planned",
+    )
+    con.execute("DELETE FROM psa.pse__Proj__c WHERE Name = 'psa project'")
+    assert con.rowcount == 1 and not [r for r in psa.store.records("pse__Proj__c") if r["Name"] == "psa project"]
+
+
 def test_insert_by_name_takes_the_columns_of_its_query(con: Connection, api: Any) -> None:
     con.execute("INSERT INTO fin.Account BY NAME SELECT 'byname' AS Name, 42 AS NumberOfEmployees")
     assert [r["NumberOfEmployees"] for r in held(api, "Account", "byname")] == [42]
@@ -238,6 +260,15 @@ def test_statements_the_metadata_rules_out_fail_before_any_write(
     assert writes(api) == {} and api.calls_by_kind["query"] == 0
 
 
+def test_executemany_names_the_row_whose_value_does_not_fit(con: Connection, api: Any) -> None:
+    # Parameters of mixed types in one column: DuckDB evaluates each set, and the cast names the row.
+    with pytest.raises(DataError, match=r"'many' in row 3 does not fit column 'NumberOfEmployees'"):
+        con.executemany(
+            "INSERT INTO fin.Account (Name, NumberOfEmployees) VALUES (?, ?)", [("a", 1), ("b", "2"), ("c", "many")]
+        )
+    assert writes(api) == {}
+
+
 def test_a_required_value_set_to_null_fails_before_any_write(con: Connection, api: Any) -> None:
     with pytest.raises(IntegrityError, match=r"'Name' can't be null \(record 001"):
         con.execute("UPDATE fin.Account SET Name = NULL WHERE Name = 'plain'")
@@ -276,7 +307,7 @@ def test_partial_success_writes_every_record_the_api_accepts(sandbox: Sandbox, a
 
 def test_an_update_the_api_refuses_leaves_the_records_as_they_were(con: Connection, api: Any) -> None:
     con.execute("INSERT INTO fin.Contact (LastName, Email) VALUES ('keep', 'keep@example.com')")
-    with pytest.raises(WriteError, match=r"updated 0 of 1 records.*INVALID_EMAIL_ADDRESS") as caught:
+    with pytest.raises(WriteError, match=r"updated 0 of 1 records.*row 1: INVALID_EMAIL_ADDRESS: record 003") as caught:
         con.execute("UPDATE fin.Contact SET Email = 'broken' WHERE LastName = 'keep'")
     assert caught.value.written == 0
     assert [r["Email"] for r in held(api, "Contact", "keep")] == ["keep@example.com"]
@@ -304,3 +335,13 @@ def test_duckdb_tables_are_still_written_by_duckdb(con: Connection, api: Any) ->
     con.execute("DELETE FROM scratch WHERE Name > 'k0049'")
     assert con.rowcount == 50
     assert writes(api) == {}
+
+
+def test_sql_runs_a_write_and_returns_its_result_as_a_relation(con: Connection, api: Any) -> None:
+    inserted = con.sql("INSERT INTO fin.Account (Name) VALUES ('by sql one'), ('by sql two') RETURNING Name, Id")
+    rows = dict(inserted.fetchall())
+    assert set(rows) == {"by sql one", "by sql two"} and con.rowcount == 2
+    assert con.sql("UPDATE fin.Account SET Industry = 'Energy' WHERE Name LIKE 'by sql %'").fetchall() == [(2,)]
+    held = {r["Name"]: r for r in api.store.records("Account") if str(r["Name"]).startswith("by sql ")}
+    assert {name: r["Id"] for name, r in held.items()} == rows
+    assert {r["Industry"] for r in held.values()} == {"Energy"}

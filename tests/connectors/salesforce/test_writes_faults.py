@@ -71,7 +71,7 @@ def test_a_lost_create_is_looked_for_and_never_sent_twice(
     con: Connection, api: Any, fault: dict[str, Any], created_first: bool
 ) -> None:
     prefix = f"lost {fault.get('status', 'drop')} {created_first} "
-    api.inject(kinds={"composite_create"}, **fault)
+    api.inject(kinds={"composite_create"}, skip=1, **fault)  # the second of three calls
     returned = insert(con, prefix)
     assert con.rowcount == ROWS
     assert names(api, prefix) == [f"{prefix}{i:03}" for i in range(ROWS)]
@@ -90,14 +90,14 @@ def test_lost_responses_on_two_calls_are_both_settled(con: Connection, api: Any)
 
 def test_creates_that_keep_failing_are_reported_as_not_written(sandbox: Sandbox, api: Any) -> None:
     with connect(sandbox, MaxRetries="2") as con:
-        api.inject(kinds={"composite_create"}, status=500, times=2)
+        api.inject(kinds={"composite_create"}, status=500, times=2, skip=1)
         with pytest.raises(WriteError) as caught:
             insert(con, "never ")
     error = caught.value
-    assert (error.written, error.unknown) == (0, 0)
-    assert "created 0 of 450 records; rows 1-200 were not created" in str(error)
-    assert "rows 201-450 were not sent" in str(error)
-    assert names(api, "never ") == []
+    assert (error.written, error.unknown) == (200, 0)
+    assert "created 200 of 450 records; rows 201-400 were not created" in str(error)
+    assert "rows 401-450 were not sent" in str(error)
+    assert names(api, "never ") == [f"never {i:03}" for i in range(200)]
 
 
 def test_a_create_that_cannot_be_settled_is_reported_as_unknown(con: Connection, api: Any) -> None:
@@ -122,7 +122,7 @@ def test_a_create_that_cannot_be_settled_is_reported_as_unknown(con: Connection,
 def test_an_update_whose_response_is_lost_is_repeated(con: Connection, api: Any) -> None:
     insert(con, "upd ")
     api.reset_counts()
-    api.inject(kinds={"composite_update"}, status=500, after_processing=True)
+    api.inject(kinds={"composite_update"}, status=500, after_processing=True, skip=1)
     con.execute("UPDATE fin.Account SET Industry = 'Energy' WHERE Name LIKE 'upd %'")
     assert con.rowcount == ROWS
     assert sum(r["Industry"] == "Energy" for r in api.store.records("Account") if r["Name"].startswith("upd ")) == ROWS
@@ -132,15 +132,15 @@ def test_an_update_whose_response_is_lost_is_repeated(con: Connection, api: Any)
 def test_an_update_that_keeps_failing_says_its_outcome_is_unknown(sandbox: Sandbox, api: Any) -> None:
     with connect(sandbox, MaxRetries="2") as con:
         insert(con, "stuck ")
-        api.inject(kinds={"composite_update"}, status=503, times=2)
+        api.inject(kinds={"composite_update"}, status=503, times=2, skip=1)
         with pytest.raises(
-            WriteError, match=r"the outcome of rows 1-200 is unknown.*repeating the statement is safe"
+            WriteError,
+            match=r"the outcome of records 201-400 of the 450 selected is unknown.*repeating the statement is safe",
         ) as caught:
             con.execute("UPDATE fin.Account SET Industry = 'Retail' WHERE Name LIKE 'stuck %'")
-        assert (caught.value.written, caught.value.unknown) == (0, 200)
-        assert not any(
-            r["Industry"] == "Retail" for r in api.store.records("Account") if r["Name"].startswith("stuck ")
-        )
+        assert (caught.value.written, caught.value.unknown) == (200, 200)
+        retail = [r["Industry"] == "Retail" for r in api.store.records("Account") if r["Name"].startswith("stuck ")]
+        assert sum(retail) == 200  # exactly the first call's records, as the error says
         con.execute("UPDATE fin.Account SET Industry = 'Retail' WHERE Name LIKE 'stuck %'")
         assert con.rowcount == ROWS
 
@@ -152,7 +152,7 @@ def test_a_delete_whose_response_is_lost_counts_what_it_deleted(
     prefix = f"del {after_processing} "
     insert(con, prefix)
     api.reset_counts()
-    api.inject(kinds={"composite_delete"}, drop=True, after_processing=after_processing)
+    api.inject(kinds={"composite_delete"}, drop=True, after_processing=after_processing, skip=1)
     con.execute(f"DELETE FROM fin.Account WHERE Name LIKE '{prefix}%'")
     # Repeated after the lost response, the call finds its records deleted already; they still count, once.
     assert con.rowcount == ROWS
