@@ -8,6 +8,7 @@ connector's metadata, so `inspect(engine).get_table_names()` lists every table w
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import duckdb
@@ -62,6 +63,10 @@ def _arrow_to_sqlalchemy(kind: pa.DataType) -> sqltypes.TypeEngine[Any]:
     return sqltypes.NullType()
 
 
+#: Held while an INSERT compiles with its key columns marked as server-generated (see `visit_insert`).
+_KEY_MARKING = threading.RLock()
+
+
 class FederationCompiler(PGCompiler):
     """duckdb-engine's SQL compiler, fetching the keys the API assigns to inserted rows, in batches."""
 
@@ -69,19 +74,21 @@ class FederationCompiler(PGCompiler):
         # The API assigns every record's key, but SQLAlchemy only asks RETURNING for a key it expects the server
         # to generate: an autoincrement integer or a column with a server default. So while this INSERT compiles,
         # a key column declared plainly (`Id: Mapped[str] = mapped_column(primary_key=True)`) counts as one.
+        # The lock keeps another thread's compile of the same table from seeing (or restoring) the marker early.
         table = insert_stmt.table
-        plain = [
-            c
-            for c in getattr(table, "primary_key", ())
-            if c.default is None and c.server_default is None and c is not table._autoincrement_column
-        ]
-        for column in plain:
-            column.server_default = FetchedValue()
-        try:
-            return str(super().visit_insert(insert_stmt, *args, **kwargs))  # type: ignore[no-untyped-call]
-        finally:
+        with _KEY_MARKING:
+            plain = [
+                c
+                for c in getattr(table, "primary_key", ())
+                if c.default is None and c.server_default is None and c is not table._autoincrement_column
+            ]
             for column in plain:
-                column.server_default = None
+                column.server_default = FetchedValue()
+            try:
+                return str(super().visit_insert(insert_stmt, *args, **kwargs))  # type: ignore[no-untyped-call]
+            finally:
+                for column in plain:
+                    column.server_default = None
 
     def _deliver_insertmanyvalues_batches(self, *args: Any, **kwargs: Any) -> Any:
         # The ORM asks for RETURNING rows sorted like the parameters, and without a sentinel column SQLAlchemy
