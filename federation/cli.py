@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 
 from federation.connection import Connection, connect
 from federation.errors import ConfigurationError, Error
+from federation.predicates import Operator
 from federation.sandbox import Sandbox
 
 
@@ -104,9 +105,18 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(f"{schema}.{info.name}  {info.description}")
         width = max(len(c.name) for c in info.columns)
         for c in info.columns:
-            flags = [f for f, on in (("key", c.primary_key), ("insert", c.insertable), ("update", c.updatable)) if on]
-            pushed = " ".join(sorted(op.value for op in c.pushdown)) or "-"
-            print(f"  {c.name:<{width}}  {c.type!s:<24} push: {pushed:<40} {' '.join(flags)}")
+            flags = [
+                flag
+                for flag, on in (
+                    ("key", c.primary_key),
+                    ("required", c.required),
+                    ("insert", c.insertable),
+                    ("update", c.updatable),
+                )
+                if on
+            ]
+            pushed = ", ".join(op.value for op in Operator if op in c.pushdown) or "-"
+            print(f"  {c.name:<{width}}  {c.type!s:<24} push: {pushed:<50} {' '.join(flags)}")
     return 0
 
 

@@ -82,9 +82,11 @@ class Federation:
 class Connection:
     """DuckDB's connection API over a `Federation`; every name not defined here is DuckDB's own."""
 
-    def __init__(self, federation: Federation, duck: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, federation: Federation, duck: duckdb.DuckDBPyConnection, *, owner: bool = True) -> None:
         self.federation = federation
         self._duck = duck
+        #: Whether closing this connection closes the sources too (the first connection; not its cursors).
+        self._owner = owner
         self._rowcount: int | None = None
 
     # -- DuckDB's API, with lazy registration and our errors -------------------------------------------------
@@ -171,10 +173,12 @@ class Connection:
 
     def cursor(self) -> Connection:
         """A new cursor on the same database and sources (DuckDB registrations are per cursor, so it keeps its own)."""
-        return Connection(self.federation, self._duck.cursor())
+        return Connection(self.federation, self._duck.cursor(), owner=False)
 
     def close(self) -> None:
         self._duck.close()
+        if self._owner:
+            self.federation.close()
 
     def __enter__(self) -> Connection:
         return self

@@ -92,8 +92,6 @@ class HttpClient:
             headers={"User-Agent": "duckfed", **(headers or {})},
             limits=httpx.Limits(max_keepalive_connections=8, max_connections=16),
         )
-        #: Requests sent, including retries: what a user pays for in API quota.
-        self.requests_sent = 0
 
     def close(self) -> None:
         self._client.close()
@@ -149,7 +147,6 @@ class HttpClient:
     ) -> httpx.Response:
         if authenticated and self.auth is not None:
             headers = {**headers, **self.auth.headers()}
-        self.requests_sent += 1
         try:
             response = self._client.request(method, url, headers=headers, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:

@@ -92,7 +92,7 @@ def classify(response: httpx.Response) -> Error:
 
 
 class SalesforceClient:
-    """REST calls for one connection. `http.requests_sent` counts what the API was asked."""
+    """REST calls for one connection."""
 
     def __init__(self, http: HttpClient, auth: SalesforceAuth, api_version: str) -> None:
         self.http = http

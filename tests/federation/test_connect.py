@@ -111,3 +111,15 @@ def test_a_soql_error_carries_the_apis_message(both: Any, caplog: pytest.LogCapt
     assert "row 1, column 8" in str(caught.value)
     assert caught.value.api_code == "INVALID_FIELD"
     assert any("SELECT Nme FROM Account" in r.getMessage() for r in caplog.records)
+
+
+def test_closing_the_connection_closes_its_sources_but_a_cursor_does_not(sf_sandbox: Sandbox) -> None:
+    con = federation.connect({"fin": sf_sandbox.url("financialforce")})
+    http = con.federation.sources["fin"].client.http._client
+    cursor = con.cursor()
+    cursor.execute("SELECT count(*) FROM fin.Account").fetchall()
+    cursor.close()
+    assert not http.is_closed
+    assert con.execute("SELECT count(*) FROM fin.Account").fetchone() == (1000,)
+    con.close()
+    assert http.is_closed
