@@ -236,7 +236,7 @@ class Connection:
         # connection is returned) removes them. So DuckDB's catalog, not a record of our own, says what exists.
         hidden = f"_duckfed_{key}_{table}"
         wanted = [("main", hidden), (key, table)] + ([("main", table)] if unqualified else [])
-        present = self._existing_views(wanted)
+        present = self._existing(wanted)
         if ("main", hidden) not in present:
             source = TableSource(
                 connector.table(table),
@@ -251,12 +251,22 @@ class Connection:
             self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._duck.execute(f'CREATE VIEW IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM {target}')
 
-    def _existing_views(self, views: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    def has_own_table(self, name: str) -> bool:
+        """Whether DuckDB holds a table of this name itself (not one of our views): it keeps the unqualified name."""
+        found = self._duck.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_type != 'VIEW' AND lower(table_name) = lower($1)",
+            [name],
+        ).fetchone()
+        return found is not None
+
+    def _existing(self, names: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (schema, name) pairs DuckDB already has, as a view or a table: a user's own table of
+        the same name keeps the unqualified name."""
         rows = self._duck.execute(
-            "SELECT schema_name, view_name FROM duckdb_views() WHERE view_name IN (SELECT unnest($1))",
-            [[name for _, name in views]],
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN (SELECT unnest($1))",
+            [[name for _, name in names]],
         ).fetchall()
-        return {(schema, name) for schema, name in rows} & set(views)
+        return {(schema, name) for schema, name in rows} & set(names)
 
     def tables(self) -> list[tuple[str, str]]:
         """Every (source, table) pair, from the sources' table lists."""
@@ -273,7 +283,11 @@ def referenced_tables(query: str) -> list[tuple[str | None, str]]:
     for statement in statements:
         if statement is None:
             continue
+        # What a CREATE or DROP names is the user's own object, not a source table to register.
+        made = statement.this if isinstance(statement, exp.Create | exp.Drop) else None
+        if isinstance(made, exp.Schema):
+            made = made.this
         for table in statement.find_all(exp.Table):
-            if table.name and not isinstance(table.this, exp.Func):
+            if table.name and not isinstance(table.this, exp.Func) and table is not made:
                 found.append((table.db or None, table.name))
     return found

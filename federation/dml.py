@@ -125,6 +125,8 @@ class Writes:
         if found is None:
             return None
         key, connector = found
+        if write.schema is None and self.connection.has_own_table(write.table):
+            return None  # the user's own DuckDB table keeps the unqualified name
         canonical = connector.resolve(write.table)
         if canonical is None:
             if write.schema is None:

@@ -123,3 +123,13 @@ def test_closing_the_connection_closes_its_sources_but_a_cursor_does_not(sf_sand
     assert con.execute("SELECT count(*) FROM fin.Account").fetchone() == (1000,)
     con.close()
     assert http.is_closed
+
+
+def test_a_duckdb_table_of_the_same_name_keeps_the_unqualified_name(sf_sandbox: Sandbox) -> None:
+    with federation.connect(sf_sandbox.url("financialforce")) as con:
+        con.execute("CREATE TABLE Account (x INTEGER)")
+        con.execute("INSERT INTO Account VALUES (1), (2)")
+        assert con.execute("SELECT sum(x) FROM Account").fetchone() == (3,)
+        assert con.execute("SELECT count(*) FROM financialforce.Account").fetchone() == (1000,)
+        con.execute("DROP TABLE Account")
+        assert con.execute("SELECT count(*) FROM Account").fetchone() == (1000,)
