@@ -73,6 +73,9 @@ def test_core_select_with_a_where(engine: Engine) -> None:
         total = connection.execute(select(func.count()).select_from(table)).scalar()
     assert rows and all(row.Industry == "Technology" for row in rows)
     assert total == 1000
+    with Session(engine) as session:
+        same = session.execute(table.select().where(table.c.Industry == "Technology")).all()
+    assert sorted(r.Id for r in same) == sorted(r.Id for r in rows)
 
 
 def test_text_sql_with_join_group_by_window_and_limit(engine: Engine) -> None:
