@@ -96,5 +96,5 @@ def run(records: int = 1000, output: str = "invoices.parquet") -> int:
             )
             rows, amount = check.fetchone() or (0, 0)
             print(f"   {rows} invoices, total {amount}, written in {time.perf_counter() - started:.2f}s")
-    print('\nDone. Try: duckfed query "SELECT Industry, count(*) FROM Account GROUP BY ALL" --sandbox')
+    print('\nDone. Try: duckfed query "SELECT Industry, count(*) FROM financialforce.Account GROUP BY ALL" --sandbox')
     return 0

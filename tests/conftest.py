@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -11,7 +13,9 @@ import pytest
 from federation.sandbox import Sandbox
 
 # Set before any connector is built, so no test reads or writes the user's real cache.
-os.environ["DUCKFED_CACHE_DIR"] = tempfile.mkdtemp(prefix="duckfed-test-cache-")
+_CACHE = tempfile.mkdtemp(prefix="duckfed-test-cache-")
+os.environ["DUCKFED_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
