@@ -116,7 +116,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
                 if on
             ]
             pushed = ", ".join(op.value for op in Operator if op in c.pushdown) or "-"
-            print(f"  {c.name:<{width}}  {c.type!s:<24} push: {pushed:<50} {' '.join(flags)}")
+            # A superset push returns extra rows from the API that duckfed filters out locally.
+            how = "exact" if c.exact or not c.pushdown else "superset"
+            print(f"  {c.name:<{width}}  {c.type!s:<24} push ({how:<8}): {pushed:<42} {' '.join(flags)}")
     return 0
 
 

@@ -46,6 +46,9 @@ def test_tables_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["describe", "financialforce.Account", "--sandbox", "--records", "5"]) == 0
     described = capsys.readouterr().out
     assert "AnnualRevenue" in described and "decimal128" in described and "key" in described
+    lines = {line.split()[0]: line for line in described.splitlines()[1:]}
+    assert "push (superset): =, IN" in lines["Name"]  # SOQL matches text case-insensitively
+    assert "push (exact   ): =, !=, <" in lines["NumberOfEmployees"]
 
 
 def test_bad_input_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
