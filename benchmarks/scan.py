@@ -20,7 +20,7 @@ import pandas as pd
 from simple_salesforce import Salesforce
 
 import federation
-from connectors.salesforce.emulator.loopback import loopback_session
+from federation.emulation.loopback import loopback_session
 from federation.sandbox import Sandbox
 
 

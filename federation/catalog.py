@@ -39,9 +39,11 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 class MetadataCache:
     """JSON values by key, fresh for `ttl` seconds, kept in memory too for the life of the object."""
 
-    def __init__(self, directory: Path | None, space: str, ttl: float) -> None:
+    def __init__(self, directory: Path | None, space: str, ttl: float, *, scheme: str = "") -> None:
         self.directory = (directory or default_cache_dir()) / space
         self.ttl = ttl
+        #: Written beside the entries so `duckfed cache clear SCHEME` finds one source's directories.
+        self.scheme = scheme
         self._memory: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
@@ -76,6 +78,8 @@ class MetadataCache:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.scheme:
+                (self.directory / "source").write_text(self.scheme)
             fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(orjson.dumps(value))
@@ -84,9 +88,35 @@ class MetadataCache:
             # The cache is an optimisation: a read-only home directory must not break queries.
             return
 
-    def clear(self) -> None:
-        """Forget every entry, in memory and on disk."""
+    def clear(self, key: str | None = None) -> None:
+        """Forget one entry, or every entry, in memory and on disk."""
         with self._lock:
-            self._memory.clear()
-        for path in self.directory.glob("*.json"):
+            if key is None:
+                self._memory.clear()
+            else:
+                self._memory.pop(key, None)
+        paths = [self._path(key)] if key is not None else list(self.directory.glob("*.json"))
+        for path in paths:
             path.unlink(missing_ok=True)
+
+
+def table_key(table: str) -> str:
+    """The cache key of one table's metadata (connectors store it under this name, so drift can drop it)."""
+    return f"table-{table}"
+
+
+def clear_all(directory: Path | None = None, scheme: str | None = None) -> int:
+    """Remove cached metadata under `directory` (default: the user cache dir), of every source or of `scheme`'s
+    only; returns how many entries were removed (`duckfed cache clear`)."""
+    root = directory or default_cache_dir()
+    removed = 0
+    for space in root.glob("*"):
+        if not space.is_dir():
+            continue
+        owner = space / "source"
+        if scheme is not None and (not owner.exists() or owner.read_text().strip() != scheme):
+            continue
+        for path in space.glob("*.json"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -5,9 +5,10 @@ duckfed demo                                   # the product end to end on the b
 duckfed sandbox [--records N]                  # run the emulators until Ctrl-C and print their URLs
 duckfed query "SQL" --source fin=URL … [--format table|csv|json|parquet] [--output FILE]
 duckfed tables --source fin=URL
-duckfed describe fin.Account --source fin=URL
+duckfed describe fin.Account --source fin=URL     # or just Account, when one source has a table of that name
 ```
-Every command that takes `--source` also takes `--sandbox` to run against a fresh sandbox instead.
+Every command that takes `--source` also takes `--sandbox` to run against a fresh sandbox instead, whose sources
+are named by their schemes (`financialforce.Account`, `certinia.pse__Proj__c`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import orjson
 import pyarrow.csv as pa_csv
@@ -93,16 +95,9 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     with _connection(args) as con:
-        schema, _, table = args.table.rpartition(".")
-        if not schema:
-            if len(con.federation.sources) != 1:
-                raise ConfigurationError("name the table as source.table when there are several sources")
-            schema = next(iter(con.federation.sources))
-        found = con.federation.source(schema)
-        if found is None:
-            raise ConfigurationError(f"no source {schema!r}")
-        info = found[1].table(table).info
-        print(f"{schema}.{info.name}  {info.description}")
+        key, connector, table = con.federation.locate(args.table)
+        info = connector.table(table).info
+        print(f"{key}.{info.name}  {info.description}")
         width = max(len(c.name) for c in info.columns)
         for c in info.columns:
             flags = [
@@ -137,7 +132,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from federation.demo import run
 
-    return run(records=args.records, output=args.output)
+    return run(records=args.records, workdir=Path(args.workdir))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -161,14 +156,14 @@ def parser() -> argparse.ArgumentParser:
     query.set_defaults(run=cmd_query)
     sourced("tables", "list every table").set_defaults(run=cmd_tables)
     describe = sourced("describe", "show a table's columns and what they push down")
-    describe.add_argument("table", help="source.table")
+    describe.add_argument("table", help="source.table, or a table name only one source has")
     describe.set_defaults(run=cmd_describe)
     sandbox = commands.add_parser("sandbox", help="run the sandbox emulators until Ctrl-C")
     sandbox.add_argument("--records", type=int, default=1000)
     sandbox.set_defaults(run=cmd_sandbox)
     demo = commands.add_parser("demo", help="show duckfed working end to end on the sandbox")
     demo.add_argument("--records", type=int, default=1000)
-    demo.add_argument("--output", default="invoices.parquet", help="where the demo writes its Parquet export")
+    demo.add_argument("--workdir", default=".", help="where the demo writes its files (a Parquet export)")
     demo.set_defaults(run=cmd_demo)
     return top
 

@@ -2,33 +2,43 @@
 
 `connect({"fin": "financialforce:///?…", "psa": "certinia:///?…"})` gives a `Connection`: DuckDB's own API
 (`execute`, `sql`, `fetchall`, `.arrow()`, `.df()`, `.pl()`, …) where `fin.Account` and `psa.pse__Proj__c` are
-views over the connectors, and with a single source its tables are reachable unqualified too.
+views over the connectors.
 
 Registration is lazy because DuckDB reads a source's schema when it is registered, and a table's schema costs
 an API call (describe): before each statement the tables it names are found with sqlglot and registered, so
 connecting costs at most the table list, and a query costs only the tables it reads.
+
+Names resolve as a SQL user expects: `fin.Account` is source `fin`'s table; an unqualified name is the user's own
+DuckDB table if there is one, else the table of the one source that has it (when several have it, the error
+lists them). A statement that fails raises duckfed's error for that statement only: a failed scan is the
+connector's typed error whichever method ran it (relations too: `Relation`), and an unknown table suggests
+source tables.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import duckdb
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
+import pyarrow as pa
 
-from federation.bridge import Failures, TableSource, register
+from federation.bridge import Failures, Relation, TableSource, register, translated
 from federation.connector import Connector
 from federation.dml import Writes
-from federation.errors import ConfigurationError, IrreversibleWriteWarning, UnknownTableError
+from federation.errors import ConfigurationError, Error, IrreversibleWriteWarning, ProgrammingError, UnknownTableError
+from federation.readback import Routed
 from federation.registry import open_source
+from federation.statements import referenced_tables
 
 SourceSpec = str | Connector | Mapping[str, object]
+T = TypeVar("T")
+#: The table DuckDB's catalog error names (`Table with name Acount does not exist!`, or `"fn.Account"`).
+_MISSING_TABLE = re.compile(r'Table with name "?(.+?)"? does not exist')
 
 
 def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = ":memory:") -> Connection:
@@ -58,21 +68,65 @@ def _check_key(key: str) -> None:
         raise ConfigurationError(f"source name {key!r} must be a plain identifier and not a DuckDB schema name")
 
 
+Found = tuple[str, Connector, str]
+
+
 class Federation:
-    """The sources of one database, shared by every cursor of it."""
+    """The sources of one database, shared by every cursor of it, and how table names resolve to them."""
 
     def __init__(self, sources: Mapping[str, Connector]) -> None:
         self.sources = dict(sources)
-        self.failures = Failures()
 
     def source(self, key: str) -> tuple[str, Connector] | None:
         lowered = key.lower()
         return next(((k, c) for k, c in self.sources.items() if k.lower() == lowered), None)
 
-    @property
-    def default(self) -> tuple[str, Connector] | None:
-        """The source whose tables are reachable unqualified: the only one, if there is one."""
-        return next(iter(self.sources.items())) if len(self.sources) == 1 else None
+    def holders(self, table: str) -> list[Found]:
+        """(source key, connector, canonical name) for every source that has a table of this name."""
+        return [(key, c, name) for key, c in self.sources.items() if (name := c.resolve(table)) is not None]
+
+    def find(self, schema: str | None, table: str) -> Found | None:
+        """The source table `schema.table` names (unqualified: the one source that has it), or None when it names
+        none (it may be DuckDB's own). Raises UnknownTableError when `schema` is a source without that table, and
+        ProgrammingError, listing them, when several sources have an unqualified name."""
+        if schema is None:
+            holders = self.holders(table)
+            if len(holders) > 1:
+                names = " and ".join(f"{key}.{name}" for key, _, name in holders)
+                raise ProgrammingError(f"table name {table!r} is ambiguous: there are {names}; qualify it")
+            return holders[0] if holders else None
+        found = self.source(schema)
+        if found is None:
+            return None
+        key, connector = found
+        canonical = connector.resolve(table)
+        if canonical is None:
+            hint = self.hint(table, within=key)
+            raise UnknownTableError(f"source {key!r} has no table {table!r}{hint}", source=connector.scheme)
+        return key, connector, canonical
+
+    def locate(self, name: str) -> Found:
+        """The source table a user names (`fin.Account`, or `Account` when one source has it), or the error."""
+        schema, _, table = name.rpartition(".")
+        if schema and self.source(schema) is None:
+            raise UnknownTableError(f"no source {schema!r}; the sources are {self.listing()}")
+        found = self.find(schema or None, table)
+        if found is None:
+            raise UnknownTableError(f"no source has a table {table!r}{self.hint(table)}")
+        return found
+
+    def hint(self, table: str, *, within: str | None = None) -> str:
+        """`; did you mean fin.Account?` for the source table names closest to `table` (of one source: unqualified)."""
+        named: dict[str, list[str]] = {}
+        for key, connector in self.sources.items():
+            if within is None or key == within:
+                for name in connector.table_names():
+                    named.setdefault(name.lower(), []).append(name if within else f"{key}.{name}")
+        close = difflib.get_close_matches(table.lower(), list(named), n=1)
+        return f"; did you mean {' or '.join(named[close[0]])}?" if close else ""
+
+    def listing(self) -> str:
+        return ", ".join(self.sources) or "(none)"
 
     def close(self) -> None:
         for connector in self.sources.values():
@@ -88,43 +142,63 @@ class Connection:
         #: Whether closing this connection closes the sources too (the first connection; not its cursors).
         self._owner = owner
         self._rowcount: int | None = None
+        # DuckDB looks for a Python object a query names (`SELECT * FROM df`) in the frame that called it, which
+        # is one of ours: let it look on up to the user's.
+        duck.execute("SET python_scan_all_frames = true")
+        #: What this cursor's scans raised until their statements report it (registrations are per cursor).
+        self._failures = Failures()
+        self._writes = Writes(self)
 
     # -- DuckDB's API, with lazy registration and our errors -------------------------------------------------
 
-    def execute(self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Connection:
-        self._rowcount = None
-        routed = self._writes.route(query)
+    def execute(
+        self,
+        query: str,
+        parameters: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        one_record_each: bool = False,
+    ) -> Connection:
+        """DuckDB's `execute`. With `one_record_each` (what an ORM flush expects) an UPDATE or DELETE of a source
+        table whose WHERE clause matches more than one record is refused before anything is written."""
+        routed = self._route(query)
         if routed is not None:
-            self._rowcount = self._writes.run(routed, [parameters])
-            return self
-        self.prepare(query)
-        self._run(self._duck.execute, query, parameters)
+            self._rowcount = self._writes.run(routed, [parameters], one_record_each=one_record_each)
+        else:
+            self.run(self._duck.execute, query, parameters)
         return self
 
-    def executemany(self, query: str, parameters: Iterable[Sequence[Any] | Mapping[str, Any]]) -> Connection:
-        self._rowcount = None
-        routed = self._writes.route(query)
+    def executemany(
+        self,
+        query: str,
+        parameters: Iterable[Sequence[Any] | Mapping[str, Any]],
+        *,
+        one_record_each: bool = False,
+    ) -> Connection:
+        """DuckDB's `executemany`; many parameter sets of one write become one batched write (`federation.dml`)."""
+        routed = self._route(query)
         if routed is not None:
-            # Many parameter sets of one write become one batched write (see `federation.dml`).
-            self._rowcount = self._writes.run(routed, list(parameters))
-            return self
-        self.prepare(query)
-        self._run(self._duck.executemany, query, list(parameters))
+            self._rowcount = self._writes.run(routed, list(parameters), one_record_each=one_record_each)
+        else:
+            self.run(self._duck.executemany, query, list(parameters))
         return self
 
-    @functools.cached_property
-    def _writes(self) -> Writes:
-        return Writes(self)
+    def _route(self, query: str) -> Routed | None:
+        """The write to a source table `query` is, or None after registering the tables it names for DuckDB."""
+        self._rowcount = None
+        routed = self._writes.route(query)
+        if routed is None:
+            self.prepare(query)
+        return routed
 
     def begin(self) -> Connection:
         """Begin a DuckDB transaction; writes to sources still reach the API as their statements run."""
-        self._run(self._duck.begin)
+        self.run(self._duck.begin)
         self._writes.pending.clear()
         return self
 
     def commit(self) -> Connection:
         """Commit DuckDB's transaction; the API already holds every write (they are sent as statements run)."""
-        self._run(self._duck.commit)
+        self.run(self._duck.commit)
         self._writes.pending.clear()
         return self
 
@@ -146,8 +220,9 @@ class Connection:
         return self
 
     def sql(self, query: str, *, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
-        """A lazy DuckDB relation for a query (`.arrow()`, `.df()`, `.pl()`, `.write_parquet()`, …)."""
-        routed = self._writes.route(query)
+        """A lazy `Relation` for a query (`.to_arrow_table()`, `.df()`, `.pl()`, `.write_parquet()`, …); None for
+        a statement without rows, as DuckDB gives (typed `Any`, so a chained call needs no check, as with DuckDB)."""
+        routed = self._route(query)
         if routed is not None:
             # A write runs now, as DuckDB runs its own DML in sql(); its result (the count, or the RETURNING rows)
             # comes back as a relation.
@@ -155,17 +230,17 @@ class Connection:
             with warnings.catch_warnings():
                 # DuckDB warns that this copies the result: a write's result is a count or the rows written.
                 warnings.simplefilter("ignore", UserWarning)
-                return self._duck.from_arrow(self._duck.to_arrow_table())
-        self.prepare(query)
-        return self._run(self._duck.sql, query, params=params)
+                return Relation(self._duck.from_arrow(self._duck.to_arrow_table()), self.run)
+        relation = self.run(self._duck.sql, query, params=params)
+        return None if relation is None else Relation(relation, self.run)
 
     query = sql
 
-    def table(self, name: str) -> Any:
-        """A DuckDB relation over one table, `schema.table` or unqualified."""
+    def table(self, name: str) -> Relation:
+        """A relation over one table, `schema.table` or unqualified."""
         schema, _, table = name.rpartition(".")
         self.ensure(schema or None, table)
-        return self._run(self._duck.table, name)
+        return Relation(self.run(self._duck.table, name), self.run)
 
     @property
     def rowcount(self) -> int:
@@ -187,21 +262,42 @@ class Connection:
         self.close()
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._duck, name)
+        """DuckDB's own method, with duckfed's errors: `fetchall()` after `execute` may read scan pages too."""
+        value = getattr(self._duck, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return translated(self.run(value, *args, **kwargs), self.run)
+
+        return method
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         """The underlying DuckDB connection (its own methods don't register tables lazily)."""
         return self._duck
 
-    def _run(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call a DuckDB method, raising duckfed's error where there is one: the connector's typed error for a scan
+        of this statement that failed, UnknownTableError (suggesting source tables) for a table nothing has."""
         try:
             return method(*args, **kwargs)
-        except duckdb.Error:
-            failure = self.federation.failures.take()
-            if failure is not None:
-                raise failure from None
-            raise
+        except (duckdb.Error, pa.ArrowException, OSError) as error:
+            # Arrow reports a DuckDB stream that failed mid-read as an OSError carrying DuckDB's text.
+            ours = self._failures.raised(error) or self._unknown_table(error)
+            if ours is None:
+                raise
+            raise ours from None
+
+    def _unknown_table(self, error: Exception) -> Error | None:
+        found = _MISSING_TABLE.search(str(error)) if isinstance(error, duckdb.CatalogException) else None
+        if found is None:
+            return None
+        schema, _, table = found.group(1).rpartition(".")
+        if schema and self.federation.source(schema) is None:
+            return UnknownTableError(f"no source or schema {schema!r}; the sources are {self.federation.listing()}")
+        return UnknownTableError(f"no table {found.group(1)!r}{self.federation.hint(table)}")
 
     # -- lazy registration ------------------------------------------------------------------------------------
 
@@ -211,25 +307,17 @@ class Connection:
             self.ensure(schema, table)
 
     def ensure(self, schema: str | None, table: str) -> None:
-        """Register `schema.table` (or an unqualified name of the default source) if it names a source table."""
-        if schema is None:
-            default = self.federation.default
-            if default is None:
-                return
-            key, connector = default
-        else:
-            found = self.federation.source(schema)
-            if found is None:
-                return
-            key, connector = found
-        canonical = connector.resolve(table)
-        if canonical is None:
-            if schema is None:
-                return  # an ordinary DuckDB name; DuckDB reports it if it does not exist either
-            close = difflib.get_close_matches(table, connector.table_names(), n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            raise UnknownTableError(f"source {key!r} has no table {table!r}{hint}", source=connector.scheme)
-        self._register(key, connector, canonical, unqualified=schema is None)
+        """Register the source table `schema.table` names, if it names one (see `target`)."""
+        found = self.target(schema, table)
+        if found is not None:
+            self._register(*found, unqualified=schema is None)
+
+    def target(self, schema: str | None, table: str) -> Found | None:
+        """The source table a statement's `schema.table` names, or None for a name DuckDB resolves itself: a
+        user's own DuckDB table keeps its unqualified name."""
+        if schema is None and (not self.federation.holders(table) or self.has_own_table(table)):
+            return None
+        return self.federation.find(schema, table)
 
     def _register(self, key: str, connector: Connector, table: str, *, unqualified: bool) -> None:
         # Registrations and views are transactional in DuckDB: a ROLLBACK (SQLAlchemy's pool does one whenever a
@@ -240,10 +328,11 @@ class Connection:
         if ("main", hidden) not in present:
             source = TableSource(
                 connector.table(table),
+                name=hidden,
                 pushdown=bool(connector.settings["Pushdown"]),
-                failures=self.federation.failures,
+                failures=self._failures,
             )
-            register(self._duck, hidden, source)
+            register(self._duck, source)
         for schema, name in wanted[1:]:
             if (schema, name) in present:
                 continue
@@ -271,23 +360,3 @@ class Connection:
     def tables(self) -> list[tuple[str, str]]:
         """Every (source, table) pair, from the sources' table lists."""
         return [(key, name) for key, c in self.federation.sources.items() for name in c.table_names()]
-
-
-def referenced_tables(query: str) -> list[tuple[str | None, str]]:
-    """The (schema, table) names a statement reads or writes; empty when sqlglot can't parse it."""
-    try:
-        statements = sqlglot.parse(query, read="duckdb")
-    except SqlglotError:
-        return []
-    found: list[tuple[str | None, str]] = []
-    for statement in statements:
-        if statement is None:
-            continue
-        # What a CREATE or DROP names is the user's own object, not a source table to register.
-        made = statement.this if isinstance(statement, exp.Create | exp.Drop) else None
-        if isinstance(made, exp.Schema):
-            made = made.this
-        for table in statement.find_all(exp.Table):
-            if table.name and not isinstance(table.this, exp.Func) and table is not made:
-                found.append((table.db or None, table.name))
-    return found

@@ -4,6 +4,10 @@ Each connector registers a subclass under its scheme (`financialforce://`) throu
 entry points. The URL's query string holds the connection properties exactly as the vendors write them
 (`financialforce:///?User=myUser&Password=myPassword&Security Token=myToken`). Reflection answers from the
 connector's metadata, so `inspect(engine).get_table_names()` lists every table without describing each one.
+
+An ORM flush expects each UPDATE or DELETE to change exactly one row per parameter set; the dialect recognises
+the flush's statements (`orm_flush`) and tells the connection, which refuses one whose WHERE clause would reach
+more records, as it would when the ORM's primary key is not the table's.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.dialects.postgresql.base import PGCompiler
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedPrimaryKeyConstraint, ReflectedTableComment
+from sqlalchemy.orm import mapperlib
 from sqlalchemy.schema import FetchedValue
 
 from federation import errors
@@ -61,6 +66,29 @@ def _arrow_to_sqlalchemy(kind: pa.DataType) -> sqltypes.TypeEngine[Any]:
     if pa.types.is_time(kind):
         return sqltypes.Time()
     return sqltypes.NullType()
+
+
+def orm_flush(context: Any) -> bool:
+    """Whether a statement is an UPDATE or DELETE of an ORM flush, which expects one row per parameter set.
+
+    The unit of work runs Core statements with one execution option of its own: the mapper's statement cache
+    (`compiled_cache`, see `sqlalchemy.orm.persistence`). A user's `update()`/`delete()`, even of a mapped class
+    and with a `compiled_cache` of their own, keeps its SQL meaning. A test pins this reading of SQLAlchemy's
+    internals (`test_the_dialect_recognises_exactly_the_flushs_updates_and_deletes` in
+    `tests/connectors/salesforce/test_orm_writes.py`).
+    """
+    if context is None or context.compiled is None or not (context.isupdate or context.isdelete):
+        return False
+    cache = context.execution_options.get("compiled_cache")
+    table = getattr(context.compiled.statement, "table", None)
+    if cache is None or table is None:
+        return False
+    return any(
+        mapper.base_mapper._compiled_cache is cache
+        for registry in mapperlib._all_registries()
+        for mapper in registry.mappers
+        if table in mapper.tables
+    )
 
 
 #: Held while an INSERT compiles with its key columns marked as server-generated (see `visit_insert`).
@@ -133,9 +161,28 @@ class FederationDialect(duckdb_engine.Dialect):
             connector.close()
             raise
 
+    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        if orm_flush(context):
+            self._connection_of(cursor).execute(statement, parameters, one_record_each=True)
+        else:
+            super().do_execute(cursor, statement, parameters, context)  # type: ignore[no-untyped-call]
+
+    def do_executemany(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        if orm_flush(context):
+            self._connection_of(cursor).executemany(statement, parameters, one_record_each=True)
+        else:
+            super().do_executemany(cursor, statement, parameters, context)
+
+    @staticmethod
+    def _connection_of(cursor: Any) -> Connection:
+        wrapper = cursor.connection
+        assert isinstance(wrapper, FederatedConnectionWrapper)
+        return wrapper.federated
+
     @classmethod
     def engine_created(cls, engine: Engine) -> None:
-        """Mask secret properties in `engine.url`; the pool already holds the real ones."""
+        """Mask every property value in `engine.url` that is not known to be harmless (a misspelt `Pasword` is
+        masked too); the pool already holds the real ones."""
         props = connector_class(cls.scheme).all_properties()
         raw = {k: v for k, v in engine.url.query.items() if isinstance(v, str)}
         engine.url = engine.url.set(query=redacted(props, raw))

@@ -4,7 +4,10 @@ A statement whose target is a source table never reaches DuckDB as such (DuckDB 
 Python source). Instead, for one statement:
 
 1. Checks that need only metadata, before any API call: the table accepts the operation, the columns exist and
-   may be written, an INSERT gives every required column.
+   may be written, an INSERT gives every required column, an UPDATE or DELETE has a WHERE clause that can be
+   false (SaaS writes can't be rolled back: reaching every record takes the `AllowUnscopedWrites` property).
+   A column the API sets (the key) given only NULL in an INSERT, as an ORM sends a key it has not got yet, is
+   left out; any other value for it is refused.
 2. DuckDB evaluates what to write (`federation.statements` builds the queries, with the statement's own
    parameters): an INSERT's rows; for UPDATE and DELETE the keys of the rows the WHERE clause selects — a scan
    that pushes the WHERE clause to the API — and the new values.
@@ -14,16 +17,19 @@ Python source). Instead, for one statement:
    so `fetchall()`, `description` and `rowcount` behave as for any DuckDB statement.
 
 `executemany` of an INSERT, or of an UPDATE/DELETE that pins one record by key (what the ORM sends), is one
-batched write; any other UPDATE/DELETE runs once per parameter set. Records written are counted until the next
-commit, so a rollback can say what it could not undo.
+batched write; any other UPDATE/DELETE runs once per parameter set. When the caller expects one record per
+parameter set (`one_record_each`: an ORM flush, whose mapped key may not be the table's), every WHERE clause is
+resolved first and a statement that would change more records than that is refused before anything is written.
+Records written are counted until the next commit, so a rollback can say what it could not undo.
+
+The connection is reached through `Host`, a protocol, so data flows one way: connection → DML → read-back.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,15 +39,13 @@ from federation.casting import cast_rows, first_true
 from federation.connector import Connector
 from federation.errors import (
     DataError,
-    Error,
     IntegrityError,
     NotSupportedError,
     ProgrammingError,
     ReadOnlyError,
-    UnknownTableError,
     WriteError,
 )
-from federation.readback import answer, lookup, returned, returned_columns, select
+from federation.readback import Database, Parameters, Routed, answer, lookup, returned, returned_columns, select
 from federation.statements import (
     DIALECT,
     KEY,
@@ -52,55 +56,37 @@ from federation.statements import (
     check_insert,
     check_placeholders,
     constant_query,
+    maybe_null,
     might_write,
     number_placeholders,
     parse_writes,
     pinned_key,
     resolve_query,
     rows_query,
+    unscoped,
 )
-from federation.table import Column, Table, TableInfo, WriteResult
+from federation.table import Column, WriteResult
 
-if TYPE_CHECKING:
-    from federation.connection import Connection
-
-Parameters = Sequence[Any] | Mapping[str, Any] | None
+#: The connection property that lets an UPDATE or DELETE reach every record of a table.
+ALLOW_UNSCOPED = "AllowUnscopedWrites"
 
 
-@dataclass(frozen=True)
-class Routed:
-    """A write statement whose target is a source table."""
+class Host(Database, Protocol):
+    """What write routing needs from the connection it runs on."""
 
-    write: Write
-    source: str
-    connector: Connector
-    table: Table
+    def target(self, schema: str | None, table: str) -> tuple[str, Connector, str] | None:
+        """(source key, connector, canonical name) of the source table a statement names, or None (DuckDB's own)."""
+        ...
 
-    @property
-    def info(self) -> TableInfo:
-        return self.table.info
-
-    @property
-    def view(self) -> str:
-        return f'"{self.source}"."{self.info.name}"'
-
-    @property
-    def key(self) -> Column:
-        """The column records are written by."""
-        key = self.info.primary_key
-        if key is None:
-            raise self.fail(NotSupportedError, f"table {self.info.name!r} has no key to write rows by")
-        return key
-
-    def fail(self, error: type[Error], message: str) -> Error:
-        """An error of our tree with this statement's context."""
-        return error(message, source=self.connector.scheme, operation=f"{self.write.kind.value} {self.info.name}")
+    def ensure(self, schema: str | None, table: str) -> None:
+        """Register a table the statement reads, if it is a source table."""
+        ...
 
 
 class Writes:
     """Runs the write statements of one `Connection` and counts the records written since its last commit."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Host) -> None:
         self.connection = connection
         #: Records written to each source since the last begin, commit or rollback.
         self.pending: Counter[str] = Counter()
@@ -120,32 +106,26 @@ class Writes:
         return routed[0]
 
     def _target(self, write: Write) -> Routed | None:
-        federation = self.connection.federation
-        found = federation.default if write.schema is None else federation.source(write.schema)
+        found = self.connection.target(write.schema, write.table)
         if found is None:
             return None
-        key, connector = found
-        if write.schema is None and self.connection.has_own_table(write.table):
-            return None  # the user's own DuckDB table keeps the unqualified name
-        canonical = connector.resolve(write.table)
-        if canonical is None:
-            if write.schema is None:
-                return None  # an ordinary DuckDB table
-            raise UnknownTableError(f"source {key!r} has no table {write.table!r}", source=connector.scheme)
+        key, connector, canonical = found
         return Routed(write, key, connector, connector.table(canonical))
 
     # -- running ----------------------------------------------------------------------------------------------
 
-    def run(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> int:
-        """Run the statement once per parameter set; leave its result on the DuckDB connection; the row count."""
+    def run(self, routed: Routed, parameter_sets: Sequence[Parameters], *, one_record_each: bool = False) -> int:
+        """Run the statement once per parameter set; leave its result on the DuckDB connection; the row count.
+        With `one_record_each`, an UPDATE or DELETE whose WHERE matches more than one record for some parameter
+        set is refused before anything is written."""
         try:
-            return self._run(routed, parameter_sets)
+            return self._run(routed, parameter_sets, one_record_each)
         except (NotSupportedError, ProgrammingError, DataError, IntegrityError) as error:
             if error.source is not None:
                 raise
             raise routed.fail(type(error), error.message) from None
 
-    def _run(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> int:
+    def _run(self, routed: Routed, parameter_sets: Sequence[Parameters], one_record_each: bool) -> int:
         for table in routed.write.statement.find_all(exp.Table):
             if table.name and not isinstance(table.this, exp.Func):
                 self.connection.ensure(table.db or None, table.name)  # as `prepare` does, without parsing again
@@ -153,12 +133,18 @@ class Writes:
         write = routed.write
         if write.kind is Kind.INSERT:
             count, returned = self._insert(routed, parameter_sets)
-        elif len(parameter_sets) > 1 and pinned_key(write, routed.key.name) is not None:
-            count, returned = self._by_pinned_keys(routed, parameter_sets)
+            answer(self.connection, routed, count, returned)
+            return count
+        columns, values = self._values(routed)
+        self._check_scoped(routed)
+        if len(parameter_sets) > 1 and pinned_key(write, routed.key.name) is not None:
+            count, returned = self._by_pinned_keys(routed, parameter_sets, columns, values)
+        elif one_record_each:
+            count, returned = self._one_record_each(routed, parameter_sets, columns, values)
         else:
             count, returned = 0, []
             for parameters in parameter_sets:
-                written, rows = self._by_where(routed, parameters)
+                written, rows = self._apply(routed, self._resolve(routed, parameters, values), columns)
                 count += written
                 returned.append(rows)
         answer(self.connection, routed, count, returned)
@@ -170,15 +156,28 @@ class Writes:
         if not allowed:
             raise routed.fail(ReadOnlyError, f"table {info.name!r} is read-only: the API does not allow {kind.value}")
 
-    def _columns(self, routed: Routed, names: Sequence[str]) -> list[Column]:
-        """The writable columns `names` name, or the error naming every one that is unknown or read-only."""
+    def _check_scoped(self, routed: Routed) -> None:
+        if unscoped(routed.write) and not routed.connector.settings.get(ALLOW_UNSCOPED, False):
+            kind, name = routed.write.kind.value, routed.info.name
+            raise routed.fail(
+                ProgrammingError,
+                f"{kind} without a WHERE clause that can be false would change every record of {name!r}, and the "
+                f"API can't roll that back: add a WHERE clause, or set the connection property {ALLOW_UNSCOPED}=true",
+            )
+
+    def _columns(self, routed: Routed, names: Sequence[str], *, api_set: Collection[str] = ()) -> list[Column]:
+        """The columns `names` name, or the error naming every one that is unknown or read-only; for an INSERT,
+        those in `api_set` may be columns the API sets (their values are checked once known: `_leave_to_api`)."""
         kind, info = routed.write.kind, routed.info
         columns = [info.column(name) for name in names]
         seen = Counter(c.name for c in columns)
         if any(n > 1 for n in seen.values()):
             twice = ", ".join(name for name, n in seen.items() if n > 1)
             raise routed.fail(ProgrammingError, f"column {twice} is given more than once")
-        refused = [c.name for c in columns if not (c.insertable if kind is Kind.INSERT else c.updatable)]
+        if kind is Kind.INSERT:
+            refused = [c.name for c in columns if not c.insertable and c.name not in api_set]
+        else:
+            refused = [c.name for c in columns if not c.updatable]
         if refused:
             verb = "set on insert" if kind is Kind.INSERT else "updated"
             raise routed.fail(ReadOnlyError, f"column {', '.join(refused)} of {info.name!r} can't be {verb}")
@@ -189,8 +188,9 @@ class Writes:
     def _insert(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> tuple[int, list[pa.Table]]:
         write, info = routed.write, routed.info
         listed = write.columns()
+        api_set = maybe_null(write, listed) if listed is not None else ()
         if listed is not None:
-            self._check_required(routed, self._columns(routed, listed))
+            self._check_required(routed, self._columns(routed, listed, api_set=api_set))
         check_insert(write)
         if not parameter_sets:
             return 0, []
@@ -199,21 +199,34 @@ class Writes:
             [p.drop_columns([ORDINAL]) if ORDINAL in p.column_names else p for p in pieces],
             promote_options="permissive",
         )
-        if listed is None:
-            columns = self._columns(routed, raw.column_names)
-            self._check_required(routed, columns)
-        elif raw.num_columns != len(listed):
+        if listed is not None and raw.num_columns != len(listed):
             raise routed.fail(
                 ProgrammingError, f"INSERT names {len(listed)} columns but its query gives {raw.num_columns}"
             )
-        else:
-            columns = [info.column(name) for name in listed]
-        rows = cast_rows(self.connection.duckdb, raw.rename_columns([c.name for c in columns]), columns)
+        names = raw.column_names if listed is None else listed
+        columns = self._columns(routed, names, api_set=names)
+        raw, columns = self._leave_to_api(routed, raw.rename_columns([c.name for c in columns]), columns)
+        self._check_required(routed, columns)
+        rows = cast_rows(self.connection.duckdb, raw, columns)
         self._check_values_present(routed, rows, columns)
         result = self._write(routed, lambda: routed.table.insert(rows))
         key = info.primary_key
         written = rows.append_column(key.name, pa.array(result.keys, key.type)) if key is not None else rows
         return result.count, [returned(self.connection, routed, written)]
+
+    def _leave_to_api(self, routed: Routed, raw: pa.Table, columns: list[Column]) -> tuple[pa.Table, list[Column]]:
+        """The rows without the columns the API sets, which an INSERT may give only as NULL ("not given": what an
+        ORM sends for a key the API has not assigned yet)."""
+        kept = [c for c in columns if c.insertable]
+        for column in columns:
+            if not column.insertable and raw.column(column.name).null_count != raw.num_rows:
+                table = routed.info.name
+                if column.primary_key:
+                    message = f"column {column.name} of {table!r} is assigned by the API: leave it out, or NULL"
+                else:
+                    message = f"column {column.name} of {table!r} can't be set on insert"
+                raise routed.fail(ReadOnlyError, message)
+        return raw.select([c.name for c in kept]), kept
 
     def _evaluate(
         self, routed: Routed, listed: Sequence[str] | None, parameter_sets: Sequence[Parameters]
@@ -254,24 +267,40 @@ class Writes:
         pairs = routed.write.assignments()
         return self._columns(routed, [name for name, _ in pairs]), [value for _, value in pairs]
 
-    def _by_where(self, routed: Routed, parameters: Parameters) -> tuple[int, pa.Table | None]:
-        """One UPDATE or DELETE: resolve the keys through a scan, then write by key."""
-        key = routed.key
-        columns, values = self._values(routed)
+    def _resolve(self, routed: Routed, parameters: Parameters, values: Sequence[exp.Expr]) -> pa.Table:
+        """The records one UPDATE or DELETE reaches, through a scan that pushes its WHERE clause to the API: their
+        keys (`KEY`), new values (`__duckfed_set_<i>`) and what a DELETE's RETURNING reads (`__duckfed_col_<i>`)."""
         # A DELETE's RETURNING can only read the rows before they go; an UPDATE's re-reads them afterwards.
-        before = returned_columns(routed) if routed.write.kind is Kind.DELETE else []
-        query = resolve_query(routed.write, key.name, values, before)
+        query = resolve_query(routed.write, routed.key.name, values, _read_before(routed))
         check_placeholders(routed.write, [query])
-        found = self._distinct(routed, select(self.connection, query, parameters), keep_last=False)
-        new = found.select([f"__duckfed_set_{i}" for i in range(len(values))]).rename_columns([c.name for c in columns])
-        old = {name: found.column(f"__duckfed_col_{i}") for i, name in enumerate(before)}
-        return self._apply(routed, found.column(KEY).cast(key.type).to_pylist(), new, old)
+        return self._distinct(routed, select(self.connection, query, parameters), keep_last=False)
 
-    def _by_pinned_keys(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> tuple[int, list[pa.Table]]:
+    def _one_record_each(
+        self, routed: Routed, parameter_sets: Sequence[Parameters], columns: list[Column], values: list[exp.Expr]
+    ) -> tuple[int, list[pa.Table | None]]:
+        """An ORM flush's UPDATEs or DELETEs, one record each: every WHERE clause is resolved first, so one that
+        reaches more records (the ORM's primary key is not the table's) refuses the flush before any write."""
+        found = [self._resolve(routed, parameters, values) for parameters in parameter_sets]
+        for records in found:
+            if records.num_rows > 1:
+                key, kind = routed.key, routed.write.kind.value
+                python = "int" if pa.types.is_integer(key.type) else "str"
+                raise routed.fail(
+                    ProgrammingError,
+                    f"the ORM expected this {kind} to change one record, but its WHERE clause matches "
+                    f"{records.num_rows} records of {routed.info.name!r}, so nothing was written: map the table's "
+                    f"key as the primary key, `{key.name}: Mapped[{python}] = mapped_column(primary_key=True)`",
+                )
+        merged = self._distinct(routed, pa.concat_tables(found, promote_options="permissive"), keep_last=True)
+        count, rows = self._apply(routed, merged, columns)
+        return count, [rows]
+
+    def _by_pinned_keys(
+        self, routed: Routed, parameter_sets: Sequence[Parameters], columns: list[Column], values: list[exp.Expr]
+    ) -> tuple[int, list[pa.Table | None]]:
         """Many `… WHERE key = $n` statements as one batch: their keys and values are constants, so DuckDB
         evaluates them without a scan, and a lookup by key (`federation.readback`) finds which records exist."""
         key = routed.key
-        columns, values = self._values(routed)
         pinned = pinned_key(routed.write, key.name)
         assert pinned is not None
         query = constant_query([pinned, *values])
@@ -292,10 +321,8 @@ class Writes:
             pc.is_in(evaluated.column(KEY), value_set=present.column(key.name).combine_chunks())
         )
         # A key given twice takes its last values, as running the statements one after another would.
-        evaluated = self._distinct(routed, evaluated, keep_last=True)
-        new = evaluated.drop_columns([KEY]).rename_columns([c.name for c in columns])
-        count, returned = self._apply(routed, evaluated.column(KEY).to_pylist(), new, {})
-        return count, [returned] if returned is not None else []
+        count, rows = self._apply(routed, self._distinct(routed, evaluated, keep_last=True), columns)
+        return count, [rows]
 
     def _distinct(self, routed: Routed, found: pa.Table, *, keep_last: bool) -> pa.Table:
         """One row per key: a join in UPDATE … FROM can match a record twice, but not set it to two values."""
@@ -312,17 +339,18 @@ class Writes:
                 raise routed.fail(ProgrammingError, f"the UPDATE sets record {value} twice, to different values")
         return found.take(pa.array(sorted(chosen.values()), pa.int64()))
 
-    def _apply(
-        self, routed: Routed, keys: list[object], new: pa.Table, before: Mapping[str, pa.ChunkedArray]
-    ) -> tuple[int, pa.Table | None]:
-        """Write an UPDATE's values (or a DELETE) to these keys; the count and the rows for RETURNING."""
+    def _apply(self, routed: Routed, found: pa.Table, columns: list[Column]) -> tuple[int, pa.Table | None]:
+        """Write an UPDATE's values (or a DELETE) to the records `_resolve` found; the count and the rows for
+        RETURNING."""
         key = routed.key
+        keys = found.column(KEY).cast(key.type).to_pylist()
         if not keys:
             return 0, returned(self.connection, routed, pa.table({key.name: pa.array([], key.type)}))
-        written: dict[str, pa.Array | pa.ChunkedArray] = {key.name: pa.array(keys, key.type), **before}
+        written: dict[str, pa.Array | pa.ChunkedArray] = {key.name: pa.array(keys, key.type)}
+        written.update((name, found.column(f"__duckfed_col_{i}")) for i, name in enumerate(_read_before(routed)))
         if routed.write.kind is Kind.UPDATE:
-            columns = [routed.info.column(name) for name in new.column_names]
-            values = cast_rows(self.connection.duckdb, new, columns)
+            new = found.select([f"__duckfed_set_{i}" for i in range(len(columns))])
+            values = cast_rows(self.connection.duckdb, new.rename_columns([c.name for c in columns]), columns)
             self._check_values_present(routed, values, columns, keys)
             result = self._write(routed, lambda: routed.table.update(keys, values))
             written.update(zip(values.column_names, values.columns, strict=True))
@@ -351,6 +379,11 @@ class Writes:
             return None
         parts = [f"{n:,} record{'s' if n != 1 else ''} written to {source}" for source, n in self.pending.items() if n]
         return " and ".join(parts)
+
+
+def _read_before(routed: Routed) -> list[str]:
+    """The columns a DELETE's RETURNING reads, which only the scan that finds the records can read."""
+    return returned_columns(routed) if routed.write.kind is Kind.DELETE else []
 
 
 def _parameter_rows(

@@ -8,13 +8,17 @@ Error                                  PEP 249 base; every error carries redacte
     ├── OperationalError
     │   ├── ConnectionFailed           the API host can't be reached
     │   ├── AuthenticationError        the API refused the credentials (its own message)
+    │   ├── QuotaExhausted             a daily call quota is used up; says when it resets
+    │   ├── Cancelled                  the user interrupted the statement, or its timeout passed
     │   └── TransientError             worth retrying: 429, 5xx, dropped connection
     │       ├── SessionExpired         the API says the session is gone; re-authenticate, then retry
     │       └── RateLimited            the API refused the request for its rate limit
     ├── ProgrammingError
     │   ├── UnknownTableError          no such table in the source
     │   ├── UnknownColumnError         no such column in the table
+    │   ├── MissingFilterError         the API needs a filter on a column that the query lacks
     │   └── QueryRejected              the API refused a query it was sent (its own message)
+    │       └── StaleMetadata          the API rejected a field the cached metadata lists (schema drift)
     ├── NotSupportedError
     │   └── ReadOnlyError              the table or column can't be written
     ├── DataError                      a value does not fit the column
@@ -92,6 +96,20 @@ class AuthenticationError(OperationalError):
     """The API refused the credentials."""
 
 
+class QuotaExhausted(OperationalError):
+    """A call quota (per day) is used up: waiting would take hours, so the statement fails now.
+
+    `resets_at` is the POSIX time when the quota resets, when known."""
+
+    def __init__(self, message: str, *, resets_at: float | None = None, **context: str | None) -> None:
+        self.resets_at = resets_at
+        super().__init__(message, **context)
+
+
+class Cancelled(OperationalError):
+    """The statement was interrupted (Ctrl-C, a notebook interrupt) or ran past its timeout."""
+
+
 class TransientError(OperationalError):
     """A failure that may pass: a retry after `retry_after` seconds (when known) can succeed."""
 
@@ -120,8 +138,16 @@ class UnknownColumnError(ProgrammingError):
     """No such column in the table."""
 
 
+class MissingFilterError(ProgrammingError):
+    """The API can't list a table without a filter on a column, and the query gives none."""
+
+
 class QueryRejected(ProgrammingError):
     """The API refused a query it was sent."""
+
+
+class StaleMetadata(QueryRejected):
+    """The API rejected a field that the cached metadata lists: the table changed since it was described."""
 
 
 class IntegrityError(DatabaseError):

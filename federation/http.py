@@ -1,38 +1,63 @@
-"""One HTTP client per connection: keep-alive, retry with backoff, `Retry-After`, and re-authentication.
+"""One HTTP client per connection: retry, re-authentication, rate limiting and cancellation in one loop.
 
-Connectors give the client two things: an `Authenticator` (headers for a request, and a way to get a new
-session) and a `classify` function that turns an error response into the matching `federation.errors` type.
-The client decides what may be retried, by type: a `TransientError` is retried with exponential backoff (or
-after the server's `Retry-After`), a `SessionExpired` re-authenticates first. A non-idempotent request (POST)
-is re-sent only when the server provably did not act on it — the connection was never made, the server said
-429 or the session was refused — because re-sending a create whose response was lost would duplicate it.
+Every call names an `Operation`, which declares whether it is safe to send twice (idempotency is a property of
+the operation, not of the HTTP method: every Intacct call is a POST, yet its reads can be repeated and its
+creates can't). For each attempt the client
+
+1. waits for the account's process-wide rate limiter (`federation.ratelimit`) — and for nothing else;
+2. signs the request with the connector's `Credentials` (which may rewrite body and endpoint);
+3. sends it, then hands every response, HTTP 200 included, to the connector's `ResponseCheck`, which turns the
+   API's own error envelope into the typed error tree (`federation.errors`);
+4. decides by type: `SessionExpired` → renew the session and resend, once; `RateLimited` → the API did nothing,
+   so wait its `Retry-After` (shared with every caller of the account) and resend; another `TransientError` →
+   back off and resend only if the operation is idempotent or the request provably never reached the server;
+   anything else is raised with the API's message.
+
+Waits wake early when the connection is interrupted (`federation.cancel`). A read waiting on the network is
+abandoned when interrupted; a write is always let finish, so an interrupt never leaves a call half-sent.
+URLs that start with "/" are sent to the endpoint the session names (a login may move the endpoint).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from federation.errors import ConnectionFailed, Error, RateLimited, SessionExpired, TransientError
+from federation.auth import Credentials
+from federation.cancel import CancelToken
+from federation.errors import (
+    Cancelled,
+    ConnectionFailed,
+    DatabaseError,
+    Error,
+    RateLimited,
+    SessionExpired,
+    TransientError,
+)
+from federation.ratelimit import AccountLimiter, Observation
 
 log = logging.getLogger("duckfed.http")
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
+@dataclass(frozen=True)
+class Operation:
+    """What a call does: its name (for errors and logs), whether sending it twice is harmless, and whether it
+    carries the session (a login call does not)."""
 
-class Authenticator(Protocol):
-    """Supplies auth headers, authenticating lazily, and renews a session the API refused."""
-
-    def headers(self) -> Mapping[str, str]: ...
-
-    def renew(self) -> None: ...
+    name: str
+    idempotent: bool
+    authenticated: bool = True
+    #: Whether the call counts against the API's rate limit (token endpoints usually have limits of their own).
+    metered: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,37 +88,89 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
+def status_check(response: httpx.Response) -> Error | None:
+    """The generic check: any 2xx or 3xx is fine; otherwise a type by status, with the body's text."""
+    if response.is_success or response.is_redirect:
+        return None
+    message = response.text.strip()[:500] or f"HTTP {response.status_code}"
+    status = response.status_code
+    if status == 401:
+        return SessionExpired(message)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after_seconds(response))
+    if status >= 500:
+        return TransientError(message, retry_after=retry_after_seconds(response))
+    return DatabaseError(message)
+
+
 class Unsent(TransientError):
     """The request provably never reached the server, so even a create may be re-sent."""
 
 
-Classifier = Callable[[httpx.Response], Error]
+#: Turns a response (any status) into the API's error, or None when it succeeded.
+ResponseCheck = Callable[[httpx.Response], Error | None]
+#: Reads what a response says about the account's quotas (vendor headers such as X-RateLimit-*).
+QuotaReader = Callable[[httpx.Response], tuple[Observation, ...]]
+
+_SECRET_PARAMS = re.compile(
+    r"((?:code|access_token|refresh_token|client_secret|password|sessionid|assertion|id_token)=)[^&\s\"']+",
+    re.IGNORECASE,
+)
+
+
+def redact_url(text: str) -> str:
+    """`text` with the values of credential-bearing query parameters replaced (`code=***`)."""
+    return _SECRET_PARAMS.sub(r"\1***", text)
+
+
+class _RedactCredentials(logging.Filter):
+    """httpx logs every request URL at INFO; an OAuth callback URL carries the authorization code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL | str) else a for a in args)
+        record.msg = redact_url(str(record.msg))
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_RedactCredentials())
 
 
 class HttpClient:
-    """An httpx client with the retry, backoff and re-authentication rules above."""
+    """An httpx client with the loop the module docstring describes."""
 
     def __init__(
         self,
         *,
         source: str,
-        classify: Classifier,
+        check: ResponseCheck = status_check,
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
-        auth: Authenticator | None = None,
+        auth: Credentials | None = None,
         headers: Mapping[str, str] | None = None,
+        limiter: AccountLimiter | None = None,
+        quota_reader: QuotaReader | None = None,
     ) -> None:
         self.source = source
-        self.classify = classify
+        self.check = check
         self.retry = retry or RetryPolicy()
         self.auth = auth
+        self.limiter = limiter
+        self.quota_reader = quota_reader
+        self.cancel = CancelToken()
         self._client = httpx.Client(
             timeout=timeout,
             headers={"User-Agent": "duckfed", **(headers or {})},
             limits=httpx.Limits(max_keepalive_connections=8, max_connections=16),
         )
+        # Reads wait on a worker so that an interrupt can abandon them; writes are waited for in place.
+        self._waiter = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"duckfed-{source}")
 
     def close(self) -> None:
+        self.cancel.cancel("the connection was closed")
+        self._waiter.shutdown(wait=False, cancel_futures=True)
         self._client.close()
 
     def request(
@@ -101,77 +178,96 @@ class HttpClient:
         method: str,
         url: str,
         *,
-        operation: str,
-        idempotent: bool | None = None,
-        authenticated: bool = True,
-        classify: Classifier | None = None,
+        operation: Operation,
+        check: ResponseCheck | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send the request, retrying as the module docstring says; raise the classified error on failure.
+        """Send the request as the module docstring says; return the response or raise the typed error.
 
-        `classify` overrides the client's error classification for this request (a login speaks another format).
-        """
-        method = method.upper()
-        may_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        headers = dict(kwargs.pop("headers", None) or {})
+        `check` overrides the client's response check for this call (a login speaks another format)."""
+        check = check or self.check
         attempt = 0
+        renewed = False
         while True:
+            self.cancel.check()
+            if self.limiter is not None and operation.metered:
+                self.limiter.acquire(self.cancel, what=operation.name)
+            request = self._client.build_request(method, self._target(url, operation), **kwargs)
+            if operation.authenticated and self.auth is not None:
+                request = self.auth.apply(request)
             try:
-                return self._send(method, url, operation, authenticated, classify or self.classify, headers, kwargs)
+                response = self._send(request, operation)
+                if self.limiter is not None and self.quota_reader is not None:
+                    self.limiter.observe(self.quota_reader(response))
+                failure = check(response)
+                if failure is None:
+                    return response
+                self._annotate(failure, operation)
+                raise failure
+            except SessionExpired:
+                if renewed or not operation.authenticated or self.auth is None:
+                    raise
+                self.auth.renew(request)
+                renewed = True
             except TransientError as error:
                 attempt += 1
-                # A refused session, a rate limit and a failed connect all mean the server did nothing.
-                repeatable = may_repeat or isinstance(error, Unsent | SessionExpired | RateLimited)
+                # A rate limit and a failed connect both mean the server did nothing with the request.
+                repeatable = operation.idempotent or isinstance(error, Unsent | RateLimited)
                 if not repeatable or attempt >= self.retry.attempts:
                     if isinstance(error, Unsent):
                         raise ConnectionFailed(error.message, source=error.source, operation=error.operation) from None
                     raise
-                if isinstance(error, SessionExpired):
-                    if self.auth is None or not authenticated:
-                        raise
-                    self.auth.renew()
-                    continue
                 pause = self.retry.delay(attempt - 1, error.retry_after)
-                log.info("%s %s failed (%s); retry %d in %.2fs", self.source, operation, error.message, attempt, pause)
-                time.sleep(pause)
+                if isinstance(error, RateLimited) and self.limiter is not None:
+                    self.limiter.pause(pause, f"the API answered 429 ({error.message})")
+                    log.info("%s %s was rate limited; retry %d", self.source, operation.name, attempt)
+                    continue
+                log.info(
+                    "%s %s failed (%s); retry %d in %.2fs", self.source, operation.name, error.message, attempt, pause
+                )
+                self.cancel.wait(pause)
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        operation: str,
-        authenticated: bool,
-        classify: Classifier,
-        headers: Mapping[str, str],
-        kwargs: dict[str, Any],
-    ) -> httpx.Response:
-        if authenticated and self.auth is not None:
-            headers = {**headers, **self.auth.headers()}
-        try:
-            response = self._client.request(method, url, headers=headers, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            message = f"can't reach {_host(url)}: {_reason(error)}"
-            raise Unsent(message, source=self.source, operation=operation) from None
-        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout) as error:
-            raise TransientError(
-                f"the connection to {_host(url)} failed mid-request: {_reason(error)}",
-                source=self.source,
-                operation=operation,
-            ) from None
-        if response.is_success or response.is_redirect:
-            return response
-        failure = classify(response)
+    def _target(self, url: str, operation: Operation) -> str:
+        if url.startswith("/") and self.auth is not None:
+            return self.auth.endpoint().rstrip("/") + url
+        return url
+
+    def _annotate(self, failure: Error, operation: Operation) -> None:
         if failure.source is None:
             failure.source = self.source
         if failure.operation is None:
-            failure.operation = operation
+            failure.operation = operation.name
         failure.args = (failure._render(),)
-        raise failure
+
+    def _send(self, request: httpx.Request, operation: Operation) -> httpx.Response:
+        if not operation.idempotent:
+            return self._transport(request, operation)
+        pending = self._waiter.submit(self._transport, request, operation)
+        while True:
+            try:
+                return pending.result(timeout=0.1)
+            except concurrent.futures.TimeoutError:
+                if self.cancel.cancelled:
+                    pending.cancel()
+                    raise Cancelled(self.cancel.reason, source=self.source, operation=operation.name) from None
+
+    def _transport(self, request: httpx.Request, operation: Operation) -> httpx.Response:
+        try:
+            return self._client.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            message = f"can't reach {_host(request.url)}: {_reason(error)}"
+            raise Unsent(message, source=self.source, operation=operation.name) from None
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout) as error:
+            raise TransientError(
+                f"the connection to {_host(request.url)} failed mid-request: {_reason(error)}",
+                source=self.source,
+                operation=operation.name,
+            ) from None
 
 
-def _host(url: str) -> str:
-    return httpx.URL(url).host or url
+def _host(url: httpx.URL) -> str:
+    return url.host or str(url)
 
 
 def _reason(error: Exception) -> str:
-    return str(error) or type(error).__name__
+    return redact_url(str(error)) or type(error).__name__

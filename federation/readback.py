@@ -1,4 +1,5 @@
-"""Reading written records back: which keys exist, and the rows a statement's RETURNING gives.
+"""Reading written records back: which keys exist, and the rows a statement's RETURNING gives, for a write
+statement routed to a source table (`Routed`), on a connection seen as a `Database`.
 
 A lookup by key is a DuckDB query over the source's view with an IN list, which the bridge pushes to the API, so
 it costs one query call per `KEYS_PER_LOOKUP` keys. RETURNING gives the written rows as the statement wrote them
@@ -8,33 +9,79 @@ it shows what the API holds after the write (formula fields, audit stamps).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from federation.statements import DIALECT, returning_query
+from federation.connector import Connector
+from federation.errors import Error, NotSupportedError
+from federation.statements import DIALECT, Write, returning_query
+from federation.table import Column, Table, TableInfo
 
-if TYPE_CHECKING:
-    from federation.connection import Connection
-    from federation.dml import Parameters, Routed
+T = TypeVar("T")
+Parameters = Sequence[Any] | Mapping[str, Any] | None
+
+
+class Database(Protocol):
+    """The DuckDB connection writes read through, and how a DuckDB call raises duckfed's errors."""
+
+    @property
+    def duckdb(self) -> duckdb.DuckDBPyConnection: ...
+
+    def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call `method`; a scan that fails raises the connector's error, not DuckDB's wrapper of it."""
+        ...
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A write statement whose target is a source table."""
+
+    write: Write
+    source: str
+    connector: Connector
+    table: Table
+
+    @property
+    def info(self) -> TableInfo:
+        return self.table.info
+
+    @property
+    def view(self) -> str:
+        return f'"{self.source}"."{self.info.name}"'
+
+    @property
+    def key(self) -> Column:
+        """The column records are written by."""
+        key = self.info.primary_key
+        if key is None:
+            raise self.fail(NotSupportedError, f"table {self.info.name!r} has no key to write rows by")
+        return key
+
+    def fail(self, error: type[Error], message: str) -> Error:
+        """An error of our tree with this statement's context."""
+        return error(message, source=self.connector.scheme, operation=f"{self.write.kind.value} {self.info.name}")
+
 
 #: Keys per lookup query: an IN list this long keeps the API's GET URL well under its length limit.
 KEYS_PER_LOOKUP = 200
 _RESULT = "__duckfed_result"
 
 
-def select(connection: Connection, sql: str | exp.Expr, parameters: Parameters) -> pa.Table:
+def select(connection: Database, sql: str | exp.Expr, parameters: Parameters) -> pa.Table:
     """A query's rows as Arrow, run on the connection's DuckDB with our errors for a failed scan."""
     text = sql if isinstance(sql, str) else sql.sql(DIALECT)
     duck = connection.duckdb
-    table: pa.Table = connection._run(lambda: duck.sql(text, params=parameters or None).to_arrow_table())
+    table: pa.Table = connection.run(lambda: duck.sql(text, params=parameters or None).to_arrow_table())
     return table
 
 
-def lookup(connection: Connection, routed: Routed, keys: Sequence[object], columns: Sequence[str]) -> pa.Table:
+def lookup(connection: Database, routed: Routed, keys: Sequence[object], columns: Sequence[str]) -> pa.Table:
     """The records with these keys (those that exist), key first then `columns`."""
     key = routed.key
     names = [key.name, *(c for c in columns if c != key.name)]
@@ -59,7 +106,7 @@ def returned_columns(routed: Routed) -> list[str]:
     return [c.name for c in routed.info.columns if c.name in names]
 
 
-def returned(connection: Connection, routed: Routed, written: pa.Table) -> pa.Table | None:
+def returned(connection: Database, routed: Routed, written: pa.Table) -> pa.Table | None:
     """The written rows with every column RETURNING reads; those the statement did not write (nor read, for a
     DELETE) are read back by key."""
     wanted = returned_columns(routed)
@@ -75,7 +122,7 @@ def returned(connection: Connection, routed: Routed, written: pa.Table) -> pa.Ta
     return written.select(wanted)
 
 
-def answer(connection: Connection, routed: Routed, count: int, rows: Sequence[pa.Table | None]) -> None:
+def answer(connection: Database, routed: Routed, count: int, rows: Sequence[pa.Table | None]) -> None:
     """Leave the statement's result on the DuckDB connection, so `fetchall()` and `description` behave as for
     DuckDB's own DML: its RETURNING rows, else one row with the count."""
     duck = connection.duckdb
@@ -86,4 +133,4 @@ def answer(connection: Connection, routed: Routed, count: int, rows: Sequence[pa
         sql = returning_query(routed.write, _RESULT).sql(DIALECT)
     else:
         sql = f'SELECT {int(count)}::BIGINT AS "Count"'
-    connection._run(duck.execute, sql)
+    connection.run(duck.execute, sql)

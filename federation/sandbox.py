@@ -4,30 +4,42 @@
 with Sandbox(records=1000) as sandbox:
     engine = create_engine(sandbox.url("financialforce"))   # works as is
     sandbox.calls("financialforce")                          # API requests served so far
+    sandbox.server("financialforce").inject(503, kinds={"scan"})
 ```
 
 Emulators are found through the `duckfed.sandbox` entry points: each maps a source scheme to a `SandboxSpec`,
-which builds the emulator for a record count and knows the credentials it accepts. The sandbox also gives its
-sources a private metadata cache directory, so runs never read each other's metadata and nothing is left behind.
+which builds the emulator for a record count, knows the connection properties it accepts, and describes the
+source to the conformance suite (`ConformanceCase`). The sandbox gives its sources a private metadata cache
+directory, so runs never read each other's metadata and nothing is left behind, and OAuth sources a callback
+URL on a port that is free when the sandbox starts, so parallel test workers never collide.
 """
 
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlencode
 
+from federation.emulation.clock import Clock
+from federation.emulation.emulator import Mutation
+from federation.emulation.faults import FaultBody
+from federation.emulation.oauth import OAuthServer
+from federation.emulation.quotas import Quota, Quotas
 from federation.errors import ConfigurationError
 
 GROUP = "duckfed.sandbox"
 
 
 class SandboxServer(Protocol):
-    """What an emulator offers the sandbox."""
+    """What an emulator offers the sandbox and the tests (the kit's `Emulator` provides all of it)."""
+
+    latency: float
 
     @property
     def url(self) -> str: ...
@@ -35,50 +47,136 @@ class SandboxServer(Protocol):
     @property
     def calls(self) -> int: ...
 
-    def start(self) -> Any: ...
+    @property
+    def calls_by_kind(self) -> Mapping[str, int]: ...
+
+    @property
+    def rejected(self) -> int: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def quotas(self) -> Quotas: ...
+
+    @property
+    def oauth(self) -> OAuthServer | None: ...
+
+    def start(self) -> object: ...
 
     def stop(self) -> None: ...
+
+    def reset_counts(self) -> None: ...
+
+    def inject(
+        self,
+        status: int = 500,
+        *,
+        times: int = 1,
+        kinds: Collection[str] | None = None,
+        body: FaultBody = None,
+        retry_after: float | None = None,
+        drop: bool = False,
+        after_processing: bool = False,
+        skip: int = 0,
+    ) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def expire_sessions(self) -> None: ...
+
+    def after(self, kind: str, count: int, action: Callable[[], None]) -> None: ...
+
+    def mutate(self, table: str, *, create: int = 0, delete: int = 0) -> Mutation: ...
+
+    def set_quotas(self, quotas: Iterable[Quota]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ConformanceCase:
+    """What the conformance suite needs to know about a source to check it against its emulator."""
+
+    #: The main read table; it has at least the sandbox's record count of rows.
+    table: str
+    #: Its key column.
+    key: str
+    #: Properties that make `table` span several pages, e.g. ``{"PageSize": "200"}``.
+    small_pages: Mapping[str, str]
+    #: Rows per page under `small_pages`.
+    page_size: int
+    #: API calls a new connection's login costs.
+    login_calls: int
+    #: A text column of `table` seeded with `federation.emulation.pools.HOSTILE_TEXT` values.
+    hostile_column: str
+    #: The emulator's call kind (or kind group) of a scan page: faults are injected on it.
+    scan_kind: str
+    writable_table: str
+    #: A valid INSERT row for `writable_table`, unique per `n`.
+    new_row: Callable[[int], Mapping[str, object]]
+    #: A text column of `writable_table` that UPDATE may set.
+    update_column: str
 
 
 @dataclass(frozen=True)
 class SandboxSpec:
-    """How to run one source's emulator, and the connection properties it accepts."""
+    """How to run one source's emulator, the connection properties it accepts, and what else it contributes."""
 
     build: Callable[[int], SandboxServer]
     credentials: Mapping[str, str]
+    conformance: ConformanceCase | None = None
+    #: The source's part of `duckfed demo`, run against the running sandbox; files go into the given directory.
+    demo: Callable[[Sandbox, Path], None] | None = None
+    #: Whether connections need a ``CallbackURL`` (OAuth authorization-code sources).
+    oauth_callback: bool = False
 
 
 def sandbox_sources() -> list[str]:
+    """Every source with a sandbox, by scheme."""
     return sorted(ep.name for ep in entry_points(group=GROUP))
 
 
 class Sandbox:
-    """Emulators for `sources` (default: all), started on enter and stopped on exit."""
+    """Emulators for `sources` (default: all), started on enter and stopped on exit.
 
-    def __init__(self, records: int = 1000, sources: Iterable[str] | None = None) -> None:
+    Sources come from the `duckfed.sandbox` entry points; `specs` adds or replaces some by scheme (a connector
+    that is not installed, such as a test's), and without `sources` the sandbox runs those alone.
+    """
+
+    def __init__(
+        self,
+        records: int = 1000,
+        sources: Iterable[str] | None = None,
+        *,
+        specs: Mapping[str, SandboxSpec] | None = None,
+    ) -> None:
         if records < 0:
             raise ConfigurationError("records must not be negative")
         self.records = records
-        self.names = list(sources) if sources is not None else sandbox_sources()
+        self._given = dict(specs or {})
+        self.names = list(sources) if sources is not None else list(self._given) or sandbox_sources()
         self.servers: dict[str, SandboxServer] = {}
         self.specs: dict[str, SandboxSpec] = {}
+        self._callbacks: dict[str, str] = {}
         self._cache_dir: str | None = None
 
     def __enter__(self) -> Sandbox:
         factories = {ep.name: ep for ep in entry_points(group=GROUP)}
-        unknown = [name for name in self.names if name not in factories]
+        unknown = [name for name in self.names if name not in factories and name not in self._given]
         if unknown:
-            raise ConfigurationError(f"no sandbox for {', '.join(unknown)}; there are: {', '.join(factories)}")
+            known = sorted({*factories, *self._given})
+            raise ConfigurationError(f"no sandbox for {', '.join(unknown)}; there are: {', '.join(known)}")
         self._cache_dir = tempfile.mkdtemp(prefix="duckfed-sandbox-")
         try:
             for name in self.names:
-                spec = factories[name].load()
+                spec = self._given[name] if name in self._given else factories[name].load()
                 if not isinstance(spec, SandboxSpec):
                     raise ConfigurationError(f"the {GROUP} entry point {name!r} does not name a SandboxSpec")
                 server = spec.build(self.records)
                 server.start()
                 self.specs[name] = spec
                 self.servers[name] = server
+                if spec.oauth_callback:
+                    self._callbacks[name] = f"http://127.0.0.1:{_free_port()}/callback"
         except BaseException:
             self.__exit__()
             raise
@@ -88,11 +186,13 @@ class Sandbox:
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
+        self._callbacks.clear()
         if self._cache_dir:
             shutil.rmtree(self._cache_dir, ignore_errors=True)
             self._cache_dir = None
 
     def server(self, source: str) -> SandboxServer:
+        """The running emulator of `source`, with its test controls."""
         try:
             return self.servers[source]
         except KeyError:
@@ -103,9 +203,14 @@ class Sandbox:
         return self.server(source).url
 
     def properties(self, source: str) -> dict[str, str]:
-        """Connection properties that work against the emulator as they are."""
-        credentials = self.specs[source].credentials
-        return {**credentials, "URL": self.endpoint(source), "MetadataCacheDir": self._cache()}
+        """Every connection property `source` needs to connect to its emulator, as it is."""
+        endpoint = self.endpoint(source)
+        properties = {**self.specs[source].credentials, "URL": endpoint, "MetadataCacheDir": self._cache()}
+        if source in self._callbacks:
+            properties["CallbackURL"] = self._callbacks[source]
+            # Tokens go to the sandbox's own directory, never to the user's default token file.
+            properties["OAuthSettingsLocation"] = str(Path(self._cache()) / f"{source}-tokens.json")
+        return properties
 
     def url(self, source: str) -> str:
         """A SQLAlchemy URL for the emulator, with the sandbox's credentials."""
@@ -119,3 +224,11 @@ class Sandbox:
         if self._cache_dir is None:
             raise ConfigurationError("the sandbox is not running")
         return self._cache_dir
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now (the OS picks it), for an OAuth callback listener."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

@@ -1,19 +1,33 @@
 """Connection properties: parsed as the vendors' connectors spell them, typed, validated, secrets redacted.
 
 Names match case-insensitively with spaces ignored (`Security Token` is `SecurityToken`), values arrive
-URL-decoded (SQLAlchemy's URL parser decodes them). A connector declares its properties as data (`Property`),
-and `parse_properties` turns a raw mapping into typed values or a `ConfigurationError` that names the property
-and, for a misspelt one, the closest known name.
+URL-decoded (SQLAlchemy's URL parser decodes them). A connector declares its properties once, as the fields of
+a frozen `Settings` dataclass:
+
+```python
+@dataclass(frozen=True)
+class NotesSettings(OAuthSettings, CommonSettings):
+    page_size: int = setting("PageSize", default=100, doc="Records per page (1-500).")
+```
+
+Each field carries the property's name, kind (from the annotation: `str`, `Secret`, `bool`, `int`, `float`,
+`Path`; or given), default, aliases and doc. From that one declaration come parsing (`Settings.parse`, a
+`ConfigurationError` that names the property and, for a misspelt one, the closest known name), masking, the
+`duckfed properties` listing and the README's property tables.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
+import ipaddress
+import types
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from federation.errors import ConfigurationError
@@ -54,10 +68,23 @@ def _boolean(text: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (`localhost`, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an http:// or https:// URL")
+    # Passwords, session ids and tokens travel in every request: in clear only to this machine.
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        raise ValueError("plain http:// sends credentials in clear; use https://, or http:// only to a loopback host")
     return text.strip().rstrip("/")
 
 
@@ -172,6 +199,103 @@ def parse_properties(properties: Sequence[Property], raw: Mapping[str, object], 
 
 
 def redacted(properties: Sequence[Property], raw: Mapping[str, str]) -> dict[str, str]:
-    """The raw properties with every secret value replaced, for reprs and logs."""
-    secret_keys = {normalize(n) for p in properties if p.secret for n in (p.name, *p.aliases)}
-    return {k: ("***" if normalize(k) in secret_keys else v) for k, v in raw.items()}
+    """The raw properties for reprs and logs: only values of properties known not to be secret are shown, so a
+    misspelt secret (`Pasword=…`) is masked too."""
+    shown = {normalize(n) for p in properties if not p.secret for n in (p.name, *p.aliases)}
+    return {k: (v if normalize(k) in shown else "***") for k, v in raw.items()}
+
+
+# -- settings declared as dataclass fields ----------------------------------------------------------------------
+
+_META = "duckfed.property"
+
+_KIND_OF_TYPE: dict[object, Kind] = {
+    str: Kind.TEXT,
+    Secret: Kind.SECRET,
+    bool: Kind.BOOLEAN,
+    int: Kind.POSITIVE_INT,
+    float: Kind.SECONDS,
+    Path: Kind.PATH,
+}
+
+
+def setting(
+    name: str,
+    *,
+    kind: Kind | None = None,
+    default: Any = None,
+    required: bool = False,
+    choices: tuple[str, ...] = (),
+    aliases: tuple[str, ...] = (),
+    doc: str = "",
+) -> Any:
+    """A dataclass field that is also the connection property `name` (see the module docstring)."""
+    spec = Property(name, kind or Kind.TEXT, default, required, choices, aliases, doc)
+    return dataclasses.field(default=default, metadata={_META: (spec, kind is not None)})
+
+
+def _plain_type(hint: object) -> object:
+    """`X` for `X | None`."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return options[0] if len(options) == 1 else hint
+    return hint
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed connection settings: every field declared with `setting(...)` is a connection property."""
+
+    _properties: ClassVar[dict[type, tuple[tuple[str, Property], ...]]] = {}
+
+    @classmethod
+    def fields(cls) -> tuple[tuple[str, Property], ...]:
+        """(field name, property) for every declared property, in declaration order (base classes first)."""
+        cached = Settings._properties.get(cls)
+        if cached is not None:
+            return cached
+        hints = typing.get_type_hints(cls)
+        found: list[tuple[str, Property]] = []
+        for item in dataclasses.fields(cls):
+            if _META not in item.metadata:
+                continue
+            spec, explicit = item.metadata[_META]
+            if not explicit:
+                kind = _KIND_OF_TYPE.get(_plain_type(hints[item.name]))
+                if kind is None:
+                    raise TypeError(f"{cls.__name__}.{item.name}: give setting(kind=...) for {hints[item.name]}")
+                spec = dataclasses.replace(spec, kind=kind)
+            found.append((item.name, spec))
+        Settings._properties[cls] = tuple(found)
+        return Settings._properties[cls]
+
+    @classmethod
+    def properties(cls) -> tuple[Property, ...]:
+        return tuple(spec for _, spec in cls.fields())
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, object], *, source: str) -> Self:
+        """Settings from raw connection properties; raises `ConfigurationError` naming the bad property."""
+        values = parse_properties(cls.properties(), raw, source=source)
+        made = cls(**{name: values[spec.name] for name, spec in cls.fields()})
+        made.check(source)
+        return made
+
+    def check(self, source: str) -> None:
+        """Checks across properties (one needs another, ranges); raise `ConfigurationError`."""
+
+    def by_property(self) -> dict[str, object]:
+        """The values keyed by property name (`{"Pushdown": True, …}`)."""
+        return {spec.name: getattr(self, name) for name, spec in self.fields()}
+
+
+def describe_properties(properties: Sequence[Property]) -> str:
+    """A Markdown table of properties: name, kind, default and doc (for `duckfed properties` and the README)."""
+    lines = ["| property | kind | default | meaning |", "|---|---|---|---|"]
+    for prop in properties:
+        kind = f"one of {', '.join(prop.choices)}" if prop.kind is Kind.CHOICE else prop.kind.value
+        shown = str(prop.default).lower() if isinstance(prop.default, bool) else str(prop.default)
+        default = "" if prop.default is None else f"`{shown}`"
+        names = ", ".join(f"`{n}`" for n in (prop.name, *prop.aliases))
+        lines.append(f"| {names} | {kind} | {default} | {prop.doc} |")
+    return "\n".join(lines) + "\n"

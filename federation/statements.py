@@ -1,6 +1,10 @@
 """Write statements to source tables: recognised with sqlglot and turned into DuckDB queries that compute what to
 write.
 
+Every statement duckfed reads is parsed here, quietly (sqlglot's "unsupported syntax" warnings are about
+statements DuckDB runs fine, so they are not the user's business), and an `EXPLAIN` is read as the statement it
+explains, so the tables it names are registered like those of the statement itself.
+
 DuckDB can't write into a Python-backed view, so an INSERT, UPDATE or DELETE whose target is a source table is
 taken apart here and its pieces are handed back to DuckDB as SELECTs: the rows of an INSERT, and for UPDATE and
 DELETE the keys of the rows the WHERE clause selects (with their new values). Each derived query keeps every
@@ -10,14 +14,18 @@ parameters and DuckDB does all binding, casting and evaluation, whatever paramst
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import logging
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.simplify import simplify
 from sqlglot.tokenizer_core import TokenType
 
 from federation.errors import NotSupportedError, ProgrammingError
@@ -29,6 +37,77 @@ ORDINAL = "__duckfed_ordinal"
 
 _TEXT = exp.DataType.build("VARCHAR")
 _MAYBE_WRITE = re.compile(r"\b(?:insert|update|delete)\b", re.IGNORECASE)
+_MAYBE_EXPLAIN = re.compile(r"\bexplain\b", re.IGNORECASE)
+_ANALYZE = re.compile(r"\s*(?:analy[sz]e\b)?", re.IGNORECASE)
+
+
+class _Quiet(logging.Filter):
+    """Drops sqlglot's log records on a thread while duckfed parses there; anyone else's parses still log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "on", False)
+
+
+_QUIET = _Quiet()
+logging.getLogger("sqlglot").addFilter(_QUIET)
+
+
+@contextlib.contextmanager
+def _quietly() -> Iterator[None]:
+    before = getattr(_QUIET.local, "on", False)
+    _QUIET.local.on = True
+    try:
+        yield
+    finally:
+        _QUIET.local.on = before
+
+
+def explained(sql: str) -> str | None:
+    """The statement an `EXPLAIN [ANALYZE] …` explains (sqlglot reads EXPLAIN only as an opaque command), else None."""
+    if _MAYBE_EXPLAIN.search(sql) is None:
+        return None
+    with _quietly():
+        try:
+            tokens = sqlglot.tokenize(sql, read=DIALECT)
+        except SqlglotError:
+            return None
+    if not tokens or tokens[0].text.upper() != "EXPLAIN":
+        return None
+    rest = sql[tokens[0].end + 1 :]
+    analyze = _ANALYZE.match(rest)
+    return rest[analyze.end() :] if analyze else rest
+
+
+def parse(sql: str) -> list[exp.Expr]:
+    """The statements of `sql`, quietly; empty when sqlglot can't read it (DuckDB then says what is wrong)."""
+    with _quietly():
+        try:
+            return [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        except SqlglotError:
+            return []
+
+
+def referenced_tables(sql: str) -> list[tuple[str | None, str]]:
+    """The (schema, table) names a statement (or the one an EXPLAIN explains) reads or writes, leaving out what
+    is no table of a source: the target of a CREATE or DROP (the user's own object), table functions, and an
+    unqualified name that one of the statement's WITH clauses defines."""
+    found: list[tuple[str | None, str]] = []
+    for statement in parse(explained(sql) or sql):
+        made = statement.this if isinstance(statement, exp.Create | exp.Drop) else None
+        if isinstance(made, exp.Schema):
+            made = made.this
+        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+        for table in statement.find_all(exp.Table):
+            if not table.name or isinstance(table.this, exp.Func) or table is made:
+                continue
+            if not table.db and table.name.lower() in ctes:
+                continue
+            found.append((table.db or None, table.name))
+    return found
 
 
 class Kind(enum.Enum):
@@ -105,10 +184,9 @@ def might_write(sql: str) -> bool:
 def parse_writes(sql: str) -> tuple[list[Write], int]:
     """The write statements in `sql` and how many statements it holds in all; no writes when sqlglot can't
     read it (DuckDB then reports what is wrong). `sql` must already have numbered placeholders."""
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
-    except SqlglotError:
-        return [], 0
+    if explained(sql) is not None:
+        return [], 1  # EXPLAIN shows DuckDB's plan; it writes nothing to a source
+    statements = parse(sql)
     writes = [_write_of(s) for s in statements if isinstance(s, exp.Insert | exp.Update | exp.Delete)]
     return [w for w in writes if w is not None], len(statements)
 
@@ -125,10 +203,11 @@ def _write_of(statement: exp.Insert | exp.Update | exp.Delete) -> Write | None:
 def number_placeholders(sql: str) -> str:
     """`sql` with each `?` replaced by `$1`, `$2`, … in textual order, which is how DuckDB numbers them, so that
     derived queries may reorder expressions and still bind the same values."""
-    try:
-        tokens = sqlglot.tokenize(sql, read=DIALECT)
-    except SqlglotError:
-        return sql
+    with _quietly():
+        try:
+            tokens = sqlglot.tokenize(sql, read=DIALECT)
+        except SqlglotError:
+            return sql
     marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
     out = sql
     for number, token in reversed(list(enumerate(marks, start=1))):
@@ -204,6 +283,17 @@ def value_rows(write: Write, columns: Sequence[str]) -> list[list[exp.Expr]]:
     return rows
 
 
+def maybe_null(write: Write, columns: Sequence[str]) -> frozenset[str]:
+    """The columns of an `INSERT … VALUES` whose every value is NULL or a parameter (so may turn out NULL)."""
+    source = write.statement.expression
+    if not isinstance(source, exp.Values):
+        return frozenset()
+    rows = value_rows(write, columns)
+    return frozenset(
+        name for i, name in enumerate(columns) if all(isinstance(row[i], exp.Null | exp.Placeholder) for row in rows)
+    )
+
+
 def bare_placeholders(write: Write, columns: Sequence[str]) -> list[list[str]] | None:
     """For `INSERT … VALUES ($1, $2), …` whose every value is a placeholder (what executemany and SQLAlchemy
     send), each row's placeholder keys: the rows are then the parameters themselves. None otherwise."""
@@ -246,6 +336,17 @@ def resolve_query(write: Write, key: str, values: Sequence[exp.Expr], extra: Seq
     if where is not None:
         select.set("where", where.copy())
     return _with(write, select)
+
+
+def unscoped(write: Write) -> bool:
+    """Whether an UPDATE or DELETE reaches every record of its target: it has no WHERE clause, or one that
+    simplifies to TRUE (`WHERE 1 = 1`)."""
+    where = write.statement.args.get("where")
+    if where is None:
+        return True
+    with _quietly():
+        simplified = simplify(where.this.copy(), dialect=DIALECT)
+    return isinstance(simplified, exp.Boolean) and simplified.this is True
 
 
 def pinned_key(write: Write, key: str) -> exp.Expr | None:

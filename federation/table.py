@@ -7,6 +7,7 @@ written, and the engine derives pushdown, validation, docs and the conformance s
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +32,11 @@ class Column:
     pushdown: frozenset[Operator] = frozenset()
     #: Whether the API applies those operators exactly (informational: the engine re-checks every row anyway).
     exact: bool = False
+    #: Whether the API can order by this column (see `TableInfo.ordering` for its null order and collation).
     sortable: bool = False
+    #: The API refuses a scan without a filter on this column (a Steampipe-style key column): a query must give
+    #: one (`=` or `IN`), and the engine says so, naming the column, before any call.
+    required_filter: bool = False
     insertable: bool = False
     updatable: bool = False
     #: Whether an insert must give a value (the API would refuse the record otherwise).
@@ -43,9 +48,64 @@ class Column:
         return self.native_name or self.name
 
 
+class Aggregate(enum.Enum):
+    """Aggregates an API can compute itself (the planner pushes them only where the result equals DuckDB's)."""
+
+    COUNT = "count"
+    COUNT_COLUMN = "count(column)"
+    SUM = "sum"
+    MIN = "min"
+    MAX = "max"
+    AVG = "avg"
+
+
+class Deletions(enum.Enum):
+    """How a sync learns which records were deleted since it last ran."""
+
+    #: The API lists deleted records (Salesforce queryAll/getDeleted, Exact Online's Deleted sync endpoint).
+    FEED = "feed"
+    #: Only by reading every key and comparing (one key-only scan per sync).
+    KEY_SCAN = "key scan"
+    #: Records are never deleted through the API, or deletions can't be seen.
+    NONE = "none"
+
+
+class NullOrder(enum.Enum):
+    """Where the API sorts NULLs in ascending order (descending reverses it)."""
+
+    FIRST = "nulls first"
+    LAST = "nulls last"
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """How the API sorts: where NULLs go and how text compares. Pushed only where it matches DuckDB."""
+
+    nulls: NullOrder = NullOrder.FIRST
+    #: "binary" compares text by code point as DuckDB does; anything else ("case-insensitive", a locale) doesn't.
+    collation: str = "binary"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: str
+    descending: bool = False
+    nulls_first: bool = False
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """How a table splits into independent scans (for parallel and distributed reads)."""
+
+    #: "key range" (by ranges of `column`), "offset" (by row offsets), or "values" (one scan per value of `column`).
+    method: str
+    column: str | None = None
+
+
 @dataclass(frozen=True)
 class TableInfo:
-    """A table's name, columns and what can be done with it."""
+    """A table's name, columns and what can be done with it. Every capability here is data that the engine,
+    the planner, the docs and the conformance suite read."""
 
     name: str
     columns: tuple[Column, ...]
@@ -55,6 +115,20 @@ class TableInfo:
     deletable: bool = False
     #: A cardinality estimate for DuckDB's optimizer, when the source knows it without a full scan.
     estimated_rows: int | None = None
+    #: Rows one API page holds at most, and how many pages may be fetched at once.
+    page_size: int | None = None
+    max_concurrency: int = 1
+    #: How many key values fit in one lookup call (URL length caps: Exact Online's 6,000 characters).
+    keys_per_lookup: int | None = None
+    #: Whether `ScanRequest.limit` makes the scan fetch less (a smaller first page, the API's own LIMIT).
+    limit_pushdown: bool = False
+    #: How the API sorts, for `ScanRequest.order_by` on sortable columns; None when it can't sort.
+    ordering: Ordering | None = None
+    aggregates: frozenset[Aggregate] = frozenset()
+    #: The column the API updates on every change, for incremental sync (SystemModstamp, WHENMODIFIED, …).
+    modified_column: str | None = None
+    deletions: Deletions = Deletions.NONE
+    partitioning: Partitioning | None = None
     _by_lower: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,8 +139,19 @@ class TableInfo:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 
     @property
+    def key_columns(self) -> tuple[Column, ...]:
+        """The columns of the primary key, one or several (a composite key)."""
+        return tuple(c for c in self.columns if c.primary_key)
+
+    @property
     def primary_key(self) -> Column | None:
-        return next((c for c in self.columns if c.primary_key), None)
+        """The key column when the key is a single column (writes by key need one), else None."""
+        keys = self.key_columns
+        return keys[0] if len(keys) == 1 else None
+
+    @property
+    def required_filters(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required_filter)
 
     def column(self, name: str) -> Column:
         """The column named `name` (case-insensitively, as DuckDB resolves names), or UnknownColumnError."""
@@ -85,12 +170,14 @@ class ScanRequest:
     """What a scan must return: these columns in this order, at least the rows where `predicate` holds.
 
     `predicate` is already reduced to what the table's columns can push. `limit` is a hint: a scan may return
-    more rows, never fewer than the first `limit` matching ones.
+    more rows, never fewer than the first `limit` matching ones (in `order_by` order when that is given, which
+    only names sortable columns of a table with an `ordering`).
     """
 
     columns: tuple[str, ...]
     predicate: Predicate | None = None
     limit: int | None = None
+    order_by: tuple[SortKey, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,25 @@
 """Authentication to the Salesforce platform: SOAP login with user, password and security token, or OAuth.
 
-Both give a session id (used as a Bearer token) and the instance URL that REST calls go to. The session is
-obtained lazily on the first API call and renewed when the API answers INVALID_SESSION_ID.
+Both give a session id (sent as a Bearer token) and the instance URL that REST calls go to; `SessionAuth`
+obtains it lazily on the first API call and renews it when the API answers INVALID_SESSION_ID. A SOAP session is
+kept in `OAuthSettingsLocation` when that is given (as the vendors' connectors do), so a new process reuses it
+until it expires instead of logging in again.
 """
 
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 import httpx
 
+from federation.auth import Session
 from federation.errors import AuthenticationError, DatabaseError, Error, TransientError
-from federation.http import HttpClient
-from federation.oauth import OAuthEndpoints, OAuthFlow
+from federation.http import HttpClient, Operation
+from federation.oauth import OAuthEndpoints
+from federation.tokens import StoredLogin, TokenStore, token_key
 
 _SOAP_ENVELOPE = (
     '<?xml version="1.0" encoding="utf-8"?>'
@@ -25,12 +28,8 @@ _SOAP_ENVELOPE = (
     "<soapenv:Body><urn:login><urn:username>{username}</urn:username>"
     "<urn:password>{password}</urn:password></urn:login></soapenv:Body></soapenv:Envelope>"
 )
-
-
-@dataclass(frozen=True)
-class Session:
-    token: str
-    instance_url: str
+#: A login creates nothing, so re-sending one whose response was lost is safe.
+LOGIN = Operation("login", idempotent=True, authenticated=False)
 
 
 def _local(tag: str) -> str:
@@ -44,8 +43,10 @@ def _find(root: ElementTree.Element, name: str) -> str | None:
     return None
 
 
-def classify_login(response: httpx.Response) -> Error:
+def check_login(response: httpx.Response) -> Error | None:
     """A SOAP login failure: a fault is the API refusing the credentials, anything else is the transport's."""
+    if response.is_success:
+        return None
     try:
         root = ElementTree.fromstring(response.content)
     except ElementTree.ParseError:
@@ -58,24 +59,41 @@ def classify_login(response: httpx.Response) -> Error:
     return DatabaseError(f"login failed with HTTP {response.status_code}")
 
 
-class SoapLogin:
-    """A session from the partner SOAP API's login call, as the platform's own clients do."""
+def instance_of(server_url: str) -> str:
+    """The REST instance for the SOAP endpoint a login names: the platform's clients drop "-api" from its host."""
+    parts = httpx.URL(server_url)
+    host = parts.host.replace("-api", "")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
 
-    def __init__(self, http: HttpClient, login_url: str, api_version: str, username: str, password: str) -> None:
+
+class SoapLogin(StoredLogin):
+    """Sessions from the partner SOAP API's login call, as the platform's own clients get them."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        scheme: str,
+        login_url: str,
+        api_version: str,
+        username: str,
+        password: str,
+        store: TokenStore | None,
+    ) -> None:
+        super().__init__(store, token_key(scheme, login_url, username), skew=60.0)
         self._http = http
         self._url = f"{login_url}/services/Soap/u/{api_version}"
         self._username = username
         self._password = password
 
-    def login(self) -> Session:
+    def issue(self, previous: Mapping[str, Any]) -> dict[str, Any]:
         body = _SOAP_ENVELOPE.format(username=escape(self._username), password=escape(self._password))
         response = self._http.request(
             "POST",
             self._url,
-            operation="login",
-            authenticated=False,
-            idempotent=True,  # a login creates nothing: re-sending it is safe
-            classify=classify_login,
+            operation=LOGIN,
+            check=check_login,
             content=body.encode(),
             headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"},
         )
@@ -83,53 +101,18 @@ class SoapLogin:
         token, server_url = _find(root, "sessionId"), _find(root, "serverUrl")
         if not token or not server_url:
             raise AuthenticationError("the login response had no session", operation="login")
-        parts = httpx.URL(server_url)
-        # The platform's clients drop "-api" from the host the SOAP endpoint names.
-        host = parts.host.replace("-api", "")
-        port = f":{parts.port}" if parts.port else ""
-        return Session(token, f"{parts.scheme}://{host}{port}")
+        valid = _find(root, "sessionSecondsValid")
+        issued: dict[str, Any] = {"access_token": token, "instance_url": instance_of(server_url)}
+        if valid and valid.isdigit():
+            issued["expires_in"] = int(valid)
+        return issued
 
-
-class OAuthLogin:
-    """A session from an OAuth access token, refreshed or re-authorized per `InitiateOAuth`."""
-
-    def __init__(self, flow: OAuthFlow, fallback_instance: str) -> None:
-        self._flow = flow
-        self._fallback = fallback_instance
-
-    def _session(self, token: Mapping[str, object]) -> Session:
-        instance = str(token.get("instance_url") or self._fallback).rstrip("/")
-        return Session(str(token["access_token"]), instance)
-
-    def login(self) -> Session:
-        return self._session(self._flow.current())
-
-    def relogin(self) -> Session:
-        return self._session(self._flow.renew())
+    def session(self, token: Mapping[str, Any]) -> Session:
+        expires_at = token.get("expires_at")
+        return Session(
+            str(token["access_token"]), str(token["instance_url"]), float(expires_at) if expires_at else None
+        )
 
 
 def oauth_endpoints(login_url: str) -> OAuthEndpoints:
     return OAuthEndpoints(f"{login_url}/services/oauth2/authorize", f"{login_url}/services/oauth2/token")
-
-
-class SalesforceAuth:
-    """The `Authenticator` for the HTTP client: a lazily obtained session, renewed once per refusal."""
-
-    def __init__(self, method: SoapLogin | OAuthLogin) -> None:
-        self._method = method
-        self._session: Session | None = None
-        self._lock = threading.Lock()
-
-    def session(self) -> Session:
-        with self._lock:
-            if self._session is None:
-                self._session = self._method.login()
-            return self._session
-
-    def headers(self) -> Mapping[str, str]:
-        return {"Authorization": f"Bearer {self.session().token}"}
-
-    def renew(self) -> None:
-        with self._lock:
-            method = self._method
-            self._session = method.relogin() if isinstance(method, OAuthLogin) else method.login()

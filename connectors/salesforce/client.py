@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import orjson
 
-from connectors.salesforce.auth import SalesforceAuth
 from federation.errors import (
     AuthenticationError,
     DatabaseError,
@@ -22,10 +21,11 @@ from federation.errors import (
     QueryRejected,
     RateLimited,
     SessionExpired,
+    StaleMetadata,
     TransientError,
     UnknownTableError,
 )
-from federation.http import HttpClient, retry_after_seconds
+from federation.http import HttpClient, Operation, retry_after_seconds
 
 log = logging.getLogger("duckfed.salesforce")
 
@@ -69,7 +69,17 @@ def readable(message: str) -> str:
     return f"{explanation.strip()} (row {row.strip()}, column {column.strip()})"
 
 
-def classify(response: httpx.Response) -> Error:
+#: Reads can be repeated: they change nothing.
+LIST_OBJECTS = Operation("list objects", idempotent=True)
+QUERY = Operation("query", idempotent=True)
+QUERY_MORE = Operation("queryMore", idempotent=True)
+SERVER_TIME = Operation("server time", idempotent=True)
+
+
+def check(response: httpx.Response) -> Error | None:
+    """The REST API's errors by meaning; a success (the API reports no errors with HTTP 2xx) is None."""
+    if response.is_success or response.is_redirect:
+        return None
     code, message = api_error(response)
     status = response.status_code
     if status == 401:
@@ -78,6 +88,9 @@ def classify(response: httpx.Response) -> Error:
         return RateLimited(message, api_code=code, retry_after=retry_after_seconds(response))
     if status >= 500:
         return TransientError(message, api_code=code, retry_after=retry_after_seconds(response))
+    if code == "INVALID_FIELD" and "No such column" in message:
+        # A field the cached describe lists is gone (a custom field was deleted): the metadata is stale.
+        return StaleMetadata(readable(message), api_code=code)
     if code in _QUERY_ERRORS:
         return QueryRejected(readable(message), api_code=code)
     if code in ("invalid_grant", "invalid_client_id", "invalid_client", "inactive_user", "inactive_org"):
@@ -92,37 +105,39 @@ def classify(response: httpx.Response) -> Error:
 
 
 class SalesforceClient:
-    """REST calls for one connection."""
+    """REST calls for one connection; paths go to the instance the session names."""
 
-    def __init__(self, http: HttpClient, auth: SalesforceAuth, api_version: str) -> None:
+    def __init__(self, http: HttpClient, api_version: str) -> None:
         self.http = http
-        self.auth = auth
         self.api_version = api_version
-
-    def _url(self, path: str) -> str:
-        return f"{self.auth.session().instance_url}{path}"
 
     @property
     def data_path(self) -> str:
         return f"/services/data/v{self.api_version}"
 
-    def get_json(self, path: str, operation: str) -> Any:
-        return orjson.loads(self.http.request("GET", self._url(path), operation=operation).content)
+    def instance(self) -> str:
+        """The instance URL of the current session (logging in first if needed)."""
+        assert self.http.auth is not None
+        return self.http.auth.endpoint()
+
+    def get_json(self, path: str, operation: Operation) -> Any:
+        return orjson.loads(self.http.request("GET", path, operation=operation).content)
 
     def sobjects(self) -> list[dict[str, Any]]:
-        body = self.get_json(f"{self.data_path}/sobjects/", "list objects")
+        body = self.get_json(f"{self.data_path}/sobjects/", LIST_OBJECTS)
         return list(body["sobjects"])
 
     def describe(self, name: str) -> dict[str, Any]:
-        return dict(self.get_json(f"{self.data_path}/sobjects/{name}/describe/", f"describe {name}"))
+        operation = Operation(f"describe {name}", idempotent=True)
+        return dict(self.get_json(f"{self.data_path}/sobjects/{name}/describe/", operation))
 
     def query(self, soql: str, batch_size: int = MAX_BATCH_SIZE) -> bytes:
         """The first page of a SOQL query, as the raw response body."""
         log.debug("SOQL: %s", soql)
         response = self.http.request(
             "GET",
-            self._url(f"{self.data_path}/query"),
-            operation="query",
+            f"{self.data_path}/query",
+            operation=QUERY,
             params={"q": soql},
             headers={"Sforce-Query-Options": f"batchSize={batch_size}"},
         )
@@ -131,10 +146,7 @@ class SalesforceClient:
     def query_more(self, next_url: str, batch_size: int = MAX_BATCH_SIZE) -> bytes:
         """The page at a `nextRecordsUrl` (a path on the instance)."""
         response = self.http.request(
-            "GET",
-            self._url(next_url),
-            operation="queryMore",
-            headers={"Sforce-Query-Options": f"batchSize={batch_size}"},
+            "GET", next_url, operation=QUERY_MORE, headers={"Sforce-Query-Options": f"batchSize={batch_size}"}
         )
         return response.content
 

@@ -7,186 +7,149 @@ package (`pse__`). Objects without a namespace (standard and the org's own custo
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from connectors.salesforce.auth import OAuthLogin, SalesforceAuth, SoapLogin, oauth_endpoints
-from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, classify
+from connectors.salesforce.auth import SoapLogin, oauth_endpoints
+from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, check
 from connectors.salesforce.table import SObjectTable
-from federation.catalog import MetadataCache, namespace
-from federation.connector import Connector
+from federation.auth import Login, SessionAuth
+from federation.catalog import MetadataCache, namespace, table_key
+from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
 from federation.http import HttpClient, RetryPolicy
-from federation.oauth import OAuthFlow, TokenStore
-from federation.settings import Kind, Property, Secret
+from federation.oauth import OAuthFlow, OAuthPolicy, OAuthSettings, reveal
+from federation.settings import Secret, setting
 from federation.table import Table
+from federation.tokens import TokenStore
+
+log = logging.getLogger("duckfed.salesforce")
 
 PRODUCTION_LOGIN = "https://login.salesforce.com"
 SANDBOX_LOGIN = "https://test.salesforce.com"
-DEFAULT_CALLBACK = "http://localhost:33333"
-
-PROPERTIES: tuple[Property, ...] = (
-    Property("User", doc="The user name to log in with."),
-    Property("Password", Kind.SECRET, doc="The user's password."),
-    Property("SecurityToken", Kind.SECRET, doc="The user's security token, appended to the password at login."),
-    Property("UseSandbox", Kind.BOOLEAN, default=False, doc="Log in through the sandbox login host."),
-    Property(
-        "InitiateOAuth",
-        Kind.CHOICE,
-        default="OFF",
-        choices=("OFF", "GETANDREFRESH", "REFRESH"),
-        doc="How OAuth tokens are obtained: OFF (use OAuthAccessToken), REFRESH, or GETANDREFRESH.",
-    ),
-    Property("OAuthClientId", doc="The connected app's consumer key."),
-    Property("OAuthClientSecret", Kind.SECRET, doc="The connected app's consumer secret."),
-    Property("CallbackURL", Kind.URL, default=DEFAULT_CALLBACK, doc="The loopback redirect URL of the OAuth app."),
-    Property("OAuthAccessToken", Kind.SECRET, doc="An access token to use as is."),
-    Property("OAuthRefreshToken", Kind.SECRET, doc="A refresh token to obtain access tokens with."),
-    Property("OAuthSettingsLocation", Kind.PATH, doc="The token file (mode 0600), kept fresh after refreshes."),
-    Property("APIVersion", default="59.0", doc="The REST API version."),
-    Property("PageSize", Kind.POSITIVE_INT, default=MAX_BATCH_SIZE, doc="Records per query page (200-2000)."),
-    Property(
-        "AllOrNone",
-        Kind.BOOLEAN,
-        default=True,
-        doc="Write each call of up to 200 records all or nothing, and stop at the first call the API refuses "
-        "(false: write every record the API accepts and report the ones it refuses).",
-    ),
-)
 
 
 @dataclass(frozen=True)
-class SalesforceSettings:
-    """The validated settings of one connection."""
+class SalesforceSettings(OAuthSettings, CommonSettings):
+    """The connection properties of both profiles."""
 
-    login_url: str
-    user: str | None
-    password: Secret | None
-    security_token: Secret | None
-    initiate_oauth: str
-    client_id: str | None
-    client_secret: Secret | None
-    callback_url: str
-    access_token: Secret | None
-    refresh_token: Secret | None
-    token_file: Path | None
-    api_version: str
-    page_size: int
-    timeout: float
-    max_retries: int
-    cache_dir: Path | None
-    cache_ttl: float
-    all_or_none: bool = True
+    user: str | None = setting("User", doc="The user name to log in with.")
+    password: Secret | None = setting("Password", doc="The user's password.")
+    security_token: Secret | None = setting(
+        "SecurityToken", doc="The user's security token, appended to the password at login."
+    )
+    use_sandbox: bool = setting("UseSandbox", default=False, doc="Log in through the sandbox login host.")
+    api_version: str = setting("APIVersion", default="59.0", doc="The REST API version.")
+    page_size: int = setting("PageSize", default=MAX_BATCH_SIZE, doc="Records per query page (200-2000).")
+    all_or_none: bool = setting(
+        "AllOrNone",
+        default=True,
+        doc="Write each call of up to 200 records all or nothing, and stop at the first call the API refuses "
+        "(false: write every record the API accepts and report the ones it refuses).",
+    )
 
     @property
-    def uses_oauth(self) -> bool:
-        return self.initiate_oauth != "OFF" or self.access_token is not None
+    def login_url(self) -> str:
+        return self.url or (SANDBOX_LOGIN if self.use_sandbox else PRODUCTION_LOGIN)
 
-    @classmethod
-    def parse(cls, values: Mapping[str, Any], scheme: str) -> SalesforceSettings:
-        login = values["URL"] or (SANDBOX_LOGIN if values["UseSandbox"] else PRODUCTION_LOGIN)
-        version = str(values["APIVersion"]).removeprefix("v")
+    @property
+    def version(self) -> str:
+        version = self.api_version.removeprefix("v")
+        return version if "." in version else f"{version}.0"
+
+    def check(self, source: str) -> None:
+        version = self.api_version.removeprefix("v")
         if not version.replace(".", "", 1).isdigit():
-            raise ConfigurationError(f"property APIVersion must look like 59.0, not {version!r}", source=scheme)
-        if not 200 <= values["PageSize"] <= MAX_BATCH_SIZE:
-            raise ConfigurationError(f"property PageSize must be between 200 and {MAX_BATCH_SIZE}", source=scheme)
-        settings = cls(
-            login_url=login,
-            user=values["User"],
-            password=values["Password"],
-            security_token=values["SecurityToken"],
-            initiate_oauth=values["InitiateOAuth"],
-            client_id=values["OAuthClientId"],
-            client_secret=values["OAuthClientSecret"],
-            callback_url=values["CallbackURL"],
-            access_token=values["OAuthAccessToken"],
-            refresh_token=values["OAuthRefreshToken"],
-            token_file=values["OAuthSettingsLocation"],
-            api_version=version if "." in version else f"{version}.0",
-            page_size=values["PageSize"],
-            timeout=values["Timeout"],
-            max_retries=values["MaxRetries"],
-            cache_dir=values["MetadataCacheDir"],
-            cache_ttl=values["MetadataCacheTTL"],
-            all_or_none=values["AllOrNone"],
-        )
-        settings.check(scheme)
-        return settings
-
-    def check(self, scheme: str) -> None:
-        if self.uses_oauth:
-            if self.initiate_oauth != "OFF" and not self.client_id:
-                raise ConfigurationError(
-                    f"property OAuthClientId is required with InitiateOAuth={self.initiate_oauth}", source=scheme
-                )
+            raise ConfigurationError(f"property APIVersion must look like 59.0, not {version!r}", source=source)
+        if not 200 <= self.page_size <= MAX_BATCH_SIZE:
+            raise ConfigurationError(f"property PageSize must be between 200 and {MAX_BATCH_SIZE}", source=source)
+        if self.oauth_client_id or self.oauth_access_token is not None:
             return
+        if self.initiate_oauth == "REFRESH" or (self.initiate_oauth != "OFF" and not self.user):
+            raise ConfigurationError(
+                f"property OAuthClientId is required with InitiateOAuth={self.initiate_oauth} "
+                "(or give User, Password and SecurityToken to log in with them)",
+                source=source,
+            )
         missing = [name for name, value in (("User", self.user), ("Password", self.password)) if not value]
         if missing:
             raise ConfigurationError(
                 f"property {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required "
                 "(or use OAuth: InitiateOAuth=GETANDREFRESH with OAuthClientId)",
-                source=scheme,
+                source=source,
             )
 
     @property
     def identity(self) -> str:
         """Who the metadata belongs to, for the cache namespace: the user, or the OAuth client."""
-        return self.user or self.client_id or "oauth"
-
-
-def _reveal(secret: Secret | None) -> str:
-    return secret.reveal() if secret is not None else ""
+        return self.user or self.oauth_client_id or "oauth"
 
 
 class SalesforceConnector(Connector):
     """Tables for every queryable object of the profile's namespaces."""
 
-    properties: ClassVar[tuple[Property, ...]] = PROPERTIES
+    settings_class = SalesforceSettings
     #: Managed-package namespaces this profile lists, besides objects without a namespace.
     namespaces: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, properties: Mapping[str, object]) -> None:
         super().__init__(properties)
-        self.config = SalesforceSettings.parse(self.settings, self.scheme)
-        http = HttpClient(
-            source=self.scheme,
-            classify=classify,
-            timeout=self.config.timeout,
-            retry=RetryPolicy(attempts=self.config.max_retries),
-        )
-        auth = SalesforceAuth(self._login_method(http))
-        http.auth = auth
-        self.client = SalesforceClient(http, auth, self.config.api_version)
-        self.cache = MetadataCache(
-            self.config.cache_dir,
-            namespace(self.scheme, self.config.login_url, self.config.identity, self.config.api_version),
-            self.config.cache_ttl,
-        )
-        self._tables: dict[str, Table] = {}
-        self._lock = threading.Lock()
-
-    def _login_method(self, http: HttpClient) -> SoapLogin | OAuthLogin:
         config = self.config
-        if not config.uses_oauth:
-            password = _reveal(config.password) + _reveal(config.security_token)
-            return SoapLogin(http, config.login_url, config.api_version, config.user or "", password)
-        store_path = config.token_file or Path.home() / ".duckfed" / f"{self.scheme}-oauth.json"
-        flow = OAuthFlow(
-            http=http,
-            source=self.scheme,
-            endpoints=oauth_endpoints(config.login_url),
-            client_id=config.client_id or "",
-            client_secret=_reveal(config.client_secret) or None,
-            callback_url=config.callback_url,
-            store=TokenStore(store_path) if config.initiate_oauth != "OFF" else None,
-            initiate=config.initiate_oauth,
-            access_token=_reveal(config.access_token) or None,
-            refresh_token=_reveal(config.refresh_token) or None,
+        assert isinstance(config, SalesforceSettings)
+        self.sf = config
+        http = HttpClient(
+            source=self.scheme, check=check, timeout=config.timeout, retry=RetryPolicy(attempts=config.max_retries)
         )
-        return OAuthLogin(flow, config.login_url)
+        http.auth = SessionAuth(self._login(http))
+        self.http = http
+        self.client = SalesforceClient(http, config.version)
+        self.cache = MetadataCache(
+            config.metadata_cache_dir,
+            namespace(self.scheme, config.login_url, config.identity, config.version),
+            config.metadata_cache_ttl,
+            scheme=self.scheme,
+        )
+
+    def _login(self, http: HttpClient) -> Login:
+        """SOAP login with User/Password/SecurityToken unless an OAuth client or token is given; the session or
+        tokens are kept in OAuthSettingsLocation when there is one."""
+        config = self.sf
+        password = reveal(config.password) + reveal(config.security_token)
+        if config.oauth_client_id or config.oauth_access_token is not None:
+            with_password = (config.user or "", password) if config.user and config.password else None
+            log.info(
+                "%s: signing in with OAuth client %s%s",
+                self.scheme,
+                config.oauth_client_id or "(given access token)",
+                f" by the password grant for {config.user}" if with_password else "",
+            )
+            return OAuthFlow(
+                http=http,
+                source=self.scheme,
+                endpoints=oauth_endpoints(config.login_url),
+                settings=config,
+                policy=OAuthPolicy(keep=("instance_url",)),
+                password=with_password,
+                endpoint_of=lambda token: str(token.get("instance_url") or config.login_url).rstrip("/"),
+            )
+        keep = config.oauth_settings_location is not None or config.initiate_oauth != "OFF"
+        log.info(
+            "%s: logging in as %s with User, Password and SecurityToken (SOAP)%s",
+            self.scheme,
+            config.user,
+            "; the session is kept in OAuthSettingsLocation" if keep else "",
+        )
+        return SoapLogin(
+            http,
+            scheme=self.scheme,
+            login_url=config.login_url,
+            api_version=config.version,
+            username=config.user or "",
+            password=password,
+            store=TokenStore.at(config.token_file(self.scheme)) if keep else None,
+        )
 
     def _listed(self, name: str) -> bool:
         head, sep, rest = name.partition("__")
@@ -194,6 +157,7 @@ class SalesforceConnector(Connector):
         return not has_namespace or head in self.namespaces
 
     def table_names(self) -> list[str]:
+        assert self.cache is not None
         objects = self.cache.get("sobjects")
         if objects is None:
             objects = [{"name": o["name"], "queryable": o.get("queryable", False)} for o in self.client.sobjects()]
@@ -201,19 +165,12 @@ class SalesforceConnector(Connector):
         return [o["name"] for o in objects if o["queryable"] and self._listed(o["name"])]
 
     def _open_table(self, name: str) -> Table:
-        with self._lock:
-            table = self._tables.get(name)
-            if table is None:
-                describe = self.cache.get(f"describe-{name}")
-                if describe is None:
-                    describe = self.client.describe(name)
-                    self.cache.put(f"describe-{name}", describe)
-                table = SObjectTable(self.client, describe, self.config.page_size, all_or_none=self.config.all_or_none)
-                self._tables[name] = table
-        return table
-
-    def close(self) -> None:
-        self.client.close()
+        assert self.cache is not None
+        describe = self.cache.get(table_key(name))
+        if describe is None:
+            describe = self.client.describe(name)
+            self.cache.put(table_key(name), describe)
+        return SObjectTable(self.client, describe, self.sf.page_size, all_or_none=self.sf.all_or_none)
 
 
 class FinancialForceConnector(SalesforceConnector):

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.client import SERVER_TIME, SalesforceClient
 from federation.errors import Error
 from federation.predicates import Comparison, Operator
 from federation.table import ScanRequest, Table
@@ -63,13 +63,11 @@ class LostCreates:
     @property
     def scope(self) -> str:
         """Where the Ids of `CREATED` for this object are kept: its org's instance and its name."""
-        return f"{self.client.auth.session().instance_url}/{self.table.info.name}"
+        return f"{self.client.instance()}/{self.table.info.name}"
 
     def _clock_offset(self) -> datetime.timedelta:
         """How far the API's clock (its `Date` header) is ahead of ours, so the search does not depend on ours."""
-        response = self.client.http.request(
-            "GET", f"{self.client.auth.session().instance_url}{self.client.data_path}/", operation="server time"
-        )
+        response = self.client.http.request("GET", f"{self.client.data_path}/", operation=SERVER_TIME)
         stamp = response.headers.get("date")
         if not stamp:
             return datetime.timedelta(0)

@@ -29,6 +29,7 @@ import pyarrow as pa
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.lost_creates import CREATED, LostCreates
 from federation.errors import DataError, Error, RecordFailure, TransientError, WriteError
+from federation.http import Operation
 from federation.table import Column, Table, WriteResult
 
 #: Records per sObject Collections call, the API's limit.
@@ -143,7 +144,7 @@ class SObjectWriter:
 
     @property
     def _url(self) -> str:
-        return f"{self.client.auth.session().instance_url}{self.client.data_path}/composite/sobjects"
+        return f"{self.client.data_path}/composite/sobjects"
 
     def _body(self, records: list[dict[str, Any]]) -> bytes:
         typed = [{"attributes": {"type": self.name}, **r} for r in records]
@@ -153,8 +154,7 @@ class SObjectWriter:
         response = self.client.http.request(
             method,
             self._url,
-            operation=f"{operation} {self.name}",
-            idempotent=idempotent,
+            operation=Operation(f"{operation} {self.name}", idempotent=idempotent),
             headers={"Content-Type": "application/json"},
             **kwargs,
         )

@@ -1,41 +1,32 @@
-"""The conformance suite's sources: every connector runs the same tests against its sandbox emulator.
+"""The conformance suite's cases: every source whose sandbox spec carries a `ConformanceCase`.
 
-A later connector joins the suite by adding a `Case` to `CASES`: its scheme, a main table with enough rows,
-and that table's key column.
+Cases are found through the `duckfed.sandbox` entry points, so a connector joins the suite by giving its spec a
+`conformance` case; nothing here names a connector. Each case gets two sandboxes of its own for the session:
+`sandbox`, which no test changes (reads, faults, sessions, rate limits), so that one full local copy of the main
+table (`full`) stays the truth for every differential check; and `scratch`, for the tests that change data
+(records created and deleted mid-scan, writes, the secrets walk-through).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import pyarrow as pa
 import pytest
 
-import federation
-from federation.connection import Connection
-from federation.sandbox import Sandbox
+from federation.sandbox import ConformanceCase, Sandbox
+
+from .support import CASES, RECORDS, Differential, Source, local_copy
 
 
-@dataclass(frozen=True)
-class Case:
-    scheme: str
-    table: str
-    key: str
-    #: A page size property that makes the main table span several pages at the suite's record count.
-    small_pages: dict[str, str]
+@pytest.fixture(scope="session", params=list(CASES))
+def scheme(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
-CASES = [
-    Case("financialforce", "Account", "Id", {"PageSize": "200"}),
-    Case("certinia", "pse__Proj__c", "Id", {"PageSize": "200"}),
-]
-#: Records per main object: a few pages at the smallest page size, and a page boundary not on a round number.
-RECORDS = 1013
-
-
-@pytest.fixture(scope="session", params=CASES, ids=lambda case: case.scheme)
-def case(request: pytest.FixtureRequest) -> Case:
-    return request.param  # type: ignore[no-any-return]
+@pytest.fixture(scope="session")
+def case(scheme: str) -> ConformanceCase:
+    return CASES[scheme]
 
 
 @pytest.fixture(scope="session")
@@ -44,39 +35,58 @@ def records() -> int:
 
 
 @pytest.fixture(scope="session")
-def sandbox(case: Case) -> Iterator[Sandbox]:
-    with Sandbox(records=RECORDS, sources=[case.scheme]) as running:
+def sandbox(scheme: str) -> Iterator[Sandbox]:
+    """The case's emulator for tests that change no data."""
+    with Sandbox(records=RECORDS, sources=[scheme]) as running:
         yield running
 
 
-class Connections:
-    """Opens connections to the case's sandbox with extra properties (pushdown off, small pages, …)."""
+@pytest.fixture(scope="session")
+def scratch(scheme: str) -> Iterator[Sandbox]:
+    """The case's emulator for tests that create, change and delete records."""
+    with Sandbox(records=RECORDS, sources=[scheme]) as running:
+        yield running
 
-    def __init__(self, sandbox: Sandbox, case: Case) -> None:
-        self.sandbox = sandbox
-        self.case = case
-        self.opened: list[Connection] = []
-        self._pair: tuple[Connection, Connection] | None = None
 
-    def open(self, **properties: str) -> Connection:
-        props = {**self.sandbox.properties(self.case.scheme), **properties, "scheme": self.case.scheme}
-        con = federation.connect({"src": props})
-        self.opened.append(con)
-        return con
-
-    def pair(self) -> tuple[Connection, Connection]:
-        """One connection with pushdown and one without, opened once per test."""
-        if self._pair is None:
-            self._pair = (self.open(), self.open(Pushdown="false"))
-        return self._pair
-
-    def calls(self) -> int:
-        return self.sandbox.calls(self.case.scheme)
+def _source(sandbox: Sandbox, scheme: str, case: ConformanceCase) -> Iterator[Source]:
+    opened = Source(sandbox, scheme, case)
+    try:
+        yield opened
+    finally:
+        opened.close()
+        # Faults and quotas a test armed must not reach the next test.
+        opened.server.clear_faults()
+        opened.server.set_quotas([])
 
 
 @pytest.fixture()
-def connections(sandbox: Sandbox, case: Case) -> Iterator[Connections]:
-    opened = Connections(sandbox, case)
-    yield opened
-    for con in opened.opened:
-        con.close()
+def source(sandbox: Sandbox, scheme: str, case: ConformanceCase) -> Iterator[Source]:
+    yield from _source(sandbox, scheme, case)
+
+
+@pytest.fixture()
+def scratch_source(scratch: Sandbox, scheme: str, case: ConformanceCase) -> Iterator[Source]:
+    yield from _source(scratch, scheme, case)
+
+
+@pytest.fixture(scope="session")
+def shared(sandbox: Sandbox, scheme: str, case: ConformanceCase) -> Iterator[Source]:
+    """Connections kept for the whole session (the full copy, the differential's pushed side)."""
+    yield from _source(sandbox, scheme, case)
+
+
+@pytest.fixture(scope="session")
+def full(shared: Source) -> pa.Table:
+    """The whole main table, read with pushdown off."""
+    relation = shared.open(Pushdown="false").sql(f"SELECT * FROM {shared.table()}")
+    assert relation is not None
+    return relation.to_arrow_table()
+
+
+@pytest.fixture(scope="session")
+def differential(shared: Source, full: pa.Table) -> Iterator[Differential]:
+    local = local_copy(shared.case.table, full)
+    try:
+        yield Differential(shared.open(), local)
+    finally:
+        local.close()

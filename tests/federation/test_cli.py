@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -62,9 +63,35 @@ def test_bad_input_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "invoices.parquet"
-    assert main(["demo", "--records", "200", "--output", str(target)]) == 0
+    assert main(["demo", "--records", "200", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "filter_by(Industry='Banking')" in out and "API calls" in out
     assert "rank_in_industry" in out
     stored = duckdb.connect().execute("SELECT count(*) FROM read_parquet($1)", [str(target)]).fetchone()
     assert stored is not None and stored[0] > 0
+
+
+def test_describe_names_tables_as_the_readme_does(capsys: pytest.CaptureFixture[str]) -> None:
+    # With --sandbox the sources are named by their schemes, and a name only one source has needs no source.
+    assert main(["describe", "pse__Proj__c", "--sandbox", "--records", "5"]) == 0
+    assert capsys.readouterr().out.startswith("certinia.pse__Proj__c")
+    assert main(["describe", "fin.Account", "--sandbox", "--records", "5"]) == 1
+    assert re.search(r"no source 'fin'; the sources are certinia, financialforce\b", capsys.readouterr().err)
+    assert main(["describe", "Account", "--sandbox", "--records", "5"]) == 1
+    assert "'Account' is ambiguous: there are certinia.Account and financialforce.Account" in capsys.readouterr().err
+    assert main(["describe", "Acount", "--sandbox", "--records", "5"]) == 1
+    assert "did you mean certinia.Account or financialforce.Account?" in capsys.readouterr().err
+
+
+def test_explain_prints_the_plan_and_no_parser_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    sql = "EXPLAIN SELECT Name FROM financialforce.Account"
+    assert main(["query", sql, "--sandbox", "--records", "5"]) == 0
+    captured = capsys.readouterr()
+    assert "ARROW_SCAN" in captured.out
+    assert "unsupported syntax" not in captured.err and captured.err == ""
+
+
+def test_an_unknown_table_suggests_source_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "SELECT * FROM Acount", "--sandbox", "--records", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "did you mean certinia.Account or financialforce.Account?" in err and "pg_" not in err

@@ -14,6 +14,7 @@ from federation.errors import (
     AuthenticationError,
     ConfigurationError,
     ConnectionFailed,
+    ProgrammingError,
     QueryRejected,
     UnknownTableError,
 )
@@ -133,3 +134,48 @@ def test_a_duckdb_table_of_the_same_name_keeps_the_unqualified_name(sf_sandbox: 
         assert con.execute("SELECT count(*) FROM financialforce.Account").fetchone() == (1000,)
         con.execute("DROP TABLE Account")
         assert con.execute("SELECT count(*) FROM Account").fetchone() == (1000,)
+
+
+def test_an_unqualified_name_that_one_source_has_resolves_to_it(both: Any) -> None:
+    assert both.execute("SELECT count(*) FROM pse__Proj__c").fetchone() == (1000,)
+
+
+def test_an_unqualified_name_that_several_sources_have_lists_them(both: Any) -> None:
+    with pytest.raises(ProgrammingError, match=r"'Account' is ambiguous: there are fin.Account and psa.Account"):
+        both.execute("SELECT count(*) FROM Account")
+    # A name the statement itself defines is not a source table.
+    assert both.execute("WITH Account AS (SELECT 1 AS x) SELECT * FROM Account").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT * FROM Acount", r"^no table 'Acount'; did you mean fin.Account or psa.Account\?$"),
+        ("SELECT * FROM pse__Proj", r"^no table 'pse__Proj'; did you mean psa.pse__Proj__c\?$"),
+        ("SELECT * FROM fn.Account", r"^no source or schema 'fn'; the sources are fin, psa$"),
+        ("SELECT * FROM constraints", r"^no table 'constraints'"),  # DuckDB would suggest duckdb_constraints
+        ("SELECT * FROM xyzzy", r"^no table 'xyzzy'$"),
+    ],
+)
+def test_an_unknown_table_suggests_source_tables_only(both: Any, sql: str, message: str) -> None:
+    with pytest.raises(UnknownTableError, match=message) as caught:
+        both.execute(sql)
+    assert "duckdb_" not in str(caught.value) and "pg_" not in str(caught.value)
+
+
+def test_explain_registers_the_tables_it_explains_and_is_quiet(
+    sf_sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    with federation.connect(sf_sandbox.url("financialforce")) as con:
+        plan = con.execute("EXPLAIN SELECT Name FROM financialforce.Account WHERE Industry = 'Banking'").fetchall()
+        assert "ARROW_SCAN" in str(plan)
+        analyzed = con.execute("EXPLAIN ANALYZE SELECT count(*) FROM Contact").fetchall()
+        assert "ARROW_SCAN" in str(analyzed)
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]
+
+
+def test_python_objects_are_scanned_by_name_as_duckdb_does(both: Any) -> None:
+    prices = pa.table({"Name": ["x", "y"], "price": [1, 2]})  # noqa: F841  # read by name, in the SQL
+    assert both.sql("SELECT sum(price) FROM prices").fetchall() == [(3,)]
+    assert both.cursor().execute("SELECT count(*) FROM prices").fetchone() == (2,)

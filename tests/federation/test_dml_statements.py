@@ -3,6 +3,8 @@ run in DuckDB with the statement's own parameters in each paramstyle."""
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import pytest
 from sqlglot import exp
@@ -16,13 +18,18 @@ from federation.statements import (
     Write,
     check_placeholders,
     constant_query,
+    explained,
+    maybe_null,
     might_write,
     number_placeholders,
+    parse,
     parse_writes,
     pinned_key,
+    referenced_tables,
     resolve_query,
     returning_query,
     rows_query,
+    unscoped,
 )
 
 
@@ -165,3 +172,52 @@ def test_returning_reads_the_written_rows_without_qualifiers() -> None:
     assert only_write("DELETE FROM t WHERE a = 1 RETURNING *").returned_columns() is None
     with pytest.raises(NotSupportedError, match="RETURNING"):
         check_placeholders(only_write("DELETE FROM t WHERE a = 1 RETURNING a + $1"), [])
+
+
+@pytest.mark.parametrize(
+    ("sql", "reaches_all"),
+    [
+        ("UPDATE t SET a = 1", True),
+        ("DELETE FROM t", True),
+        ("DELETE FROM t WHERE 1 = 1", True),
+        ("DELETE FROM t WHERE NOT FALSE AND 2 > 1", True),
+        ("UPDATE t SET a = 1 WHERE b = 2 OR TRUE", True),
+        ("DELETE FROM t USING u", True),
+        ("DELETE FROM t WHERE b = 2", False),
+        ("DELETE FROM t WHERE 1 = 1 AND b = 2", False),
+        ("DELETE FROM t WHERE b = b", False),  # false where b is NULL
+        ("DELETE FROM t WHERE $1", False),
+    ],
+)
+def test_writes_that_reach_every_record_are_recognised(sql: str, reaches_all: bool) -> None:
+    assert unscoped(only_write(sql)) is reaches_all
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        ("SELECT * FROM fin.Account a JOIN Contact c ON a.Id = c.AccountId", [("fin", "Account"), (None, "Contact")]),
+        ("EXPLAIN SELECT Name FROM fin.Account", [("fin", "Account")]),
+        ("explain analyze SELECT count(*) FROM Contact", [(None, "Contact")]),
+        ("WITH Account AS (SELECT 1) SELECT * FROM Account, fin.Account", [("fin", "Account")]),
+        ("CREATE TABLE Account AS SELECT * FROM fin.Account", [("fin", "Account")]),
+        ("SELECT * FROM read_parquet('x.parquet')", []),
+        ("this is not sql (", []),
+    ],
+)
+def test_the_tables_a_statement_names_are_found(sql: str, tables: list[tuple[str | None, str]]) -> None:
+    assert referenced_tables(sql) == tables
+
+
+def test_parsing_is_quiet(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="sqlglot")
+    assert explained("EXPLAIN SELECT 1") == "SELECT 1"
+    assert parse_writes("EXPLAIN UPDATE t SET a = 1") == ([], 1)  # EXPLAIN writes nothing
+    assert [type(s) for s in parse("EXPLAIN SELECT 1")] == [exp.Command]  # sqlglot's "unsupported syntax"
+    assert not caplog.records
+
+
+def test_insert_columns_that_may_turn_out_null_are_known() -> None:
+    write = only_write("INSERT INTO t (a, b, c) VALUES ($1, NULL, 'x'), ($2, $3, NULL)")
+    assert maybe_null(write, ["a", "b", "c"]) == {"a", "b"}
+    assert maybe_null(only_write("INSERT INTO t (a) SELECT NULL"), ["a"]) == set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -118,3 +119,13 @@ def test_pandas_read_sql(engine: Engine) -> None:
     assert list(frame.columns) == ["Name", "NumberOfEmployees"]
     assert len(frame) == 7
     assert frame["Name"].is_monotonic_increasing
+
+
+def test_misspelt_and_unknown_properties_are_masked_in_the_engine_url() -> None:
+    engine = create_engine(
+        "financialforce:///?User=myUser&Pasword=secret1&SecurityTokn=secret2&Security Token=secret3"
+        "&Region=eu&PageSize=500"
+    )
+    for shown in (repr(engine.url), str(engine.url), repr(engine)):
+        assert not {"secret1", "secret2", "secret3", "eu"} & set(re.split(r"[=&?]", shown)), shown
+        assert "User=myUser" in shown and "PageSize=500" in shown  # known not to be secret

@@ -10,8 +10,10 @@ with SalesforceEmulator("certinia", records=10_000) as sf:
 
 It speaks SOAP login, the OAuth 2.0 token/authorize endpoints and the REST data API (versions 50.0-62.0:
 describe, query/queryMore/queryAll, record CRUD, sObject Collections) with the platform's paths, envelopes,
-status codes and error bodies. The credentials are the vendors' documented placeholders below. Clients that
-hard-code the vendor's hosts (simple-salesforce) reach it through `loopback.loopback_session(sf.url)`.
+status codes and error bodies. The credentials are the vendors' documented placeholders below. Counting,
+latency, faults, quotas, the clock and the OAuth server come from the kit (`federation.emulation`). Clients that
+hard-code the vendor's hosts (simple-salesforce) reach it through
+`federation.emulation.loopback.loopback_session(sf.url)`.
 """
 
 from .auth import CLIENT_ID, CLIENT_SECRET, PASSWORD, SECURITY_TOKEN, USERNAME

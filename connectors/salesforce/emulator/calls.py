@@ -1,20 +1,20 @@
-"""The request and response values passed between the HTTP server and the REST resource handlers.
+"""The request value passed from the emulator to the REST resource handlers, and the error reply they share.
 
-Handlers see a parsed `Call` and return a `Reply`; neither knows about sockets, so the HTTP layer alone owns
-keep-alive, faults, latency and counting.
+Handlers see a parsed `Call` and return a kit `Reply`; neither knows about sockets, so the HTTP layer alone
+owns keep-alive, faults, latency and counting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from .errors import ApiError
+from federation.emulation.server import Reply
 
-JSON = "application/json;charset=UTF-8"
+from .errors import ApiError
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,6 @@ class Call:
     def text(self) -> str:
         """The request body as text (for error positions)."""
         return self.body.decode("utf-8", "replace")
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response: status, body bytes, content type and extra headers."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = JSON
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def json_reply(status: int, payload: Any) -> Reply:
-    """A JSON response; orjson renders a 2,000-record page in milliseconds."""
-    return Reply(status, orjson.dumps(payload))
 
 
 def error_reply(error: ApiError) -> Reply:

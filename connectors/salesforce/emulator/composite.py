@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from federation.emulation.server import Reply, json_reply
+
 from . import ids, writes
-from .calls import Call, Reply, json_reply
+from .calls import Call
 from .errors import ApiError, not_found, record_error
 from .rendering import render_record, selected_fields
 from .schema import ObjectSpec

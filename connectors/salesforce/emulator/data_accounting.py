@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from federation.emulation.pools import PRODUCTS
+
 from .datagen import GenContext, date_wire, u16
 from .model import Record
-from .pools import PRODUCTS
 from .schema_accounting import INVOICE_STATUSES
 
 INVOICE = "c2g__codaInvoice__c"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from federation.emulation.pools import COMPANY_CORES, COMPANY_PREFIXES, HOSTILE_TEXT
+
 from .datagen import GenContext, date_wire, u16
 from .model import Record
-from .pools import COMPANY_CORES, COMPANY_PREFIXES
 from .schema_psa import ASSIGNMENT_STATUSES, HOURS_FIELDS, MILESTONE_STATUSES, PROJECT_STAGES, TIMECARD_STATUSES
 
 PROJECT = "pse__Proj__c"
@@ -30,7 +31,9 @@ def project(ctx: GenContext, i: int) -> Record:
     customer = d[1] < 220
     record: Record = {
         "Id": ctx.id_of(PROJECT, i),
-        "Name": f"{COMPANY_PREFIXES[d[2] % 20]} {COMPANY_CORES[d[3] % 20]} - {_KINDS[d[4] % len(_KINDS)]}",
+        "Name": HOSTILE_TEXT[d[2] % len(HOSTILE_TEXT)]
+        if d[22] < 8
+        else f"{COMPANY_PREFIXES[d[2] % 20]} {COMPANY_CORES[d[3] % 20]} - {_KINDS[d[4] % len(_KINDS)]}",
         "pse__Account__c": ctx.pick_id("Account", d, 5) if customer else None,
         "pse__Project_Manager__c": ctx.pick_id("Contact", d, 8),
         "pse__Opportunity__c": ctx.pick_id("Opportunity", d, 11) if customer and d[14] < 128 else None,

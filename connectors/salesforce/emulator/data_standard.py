@@ -9,9 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import TypeVar
 
-from .datagen import DIGITS2, DIGITS4, GenContext, date_wire, u16
-from .model import Record
-from .pools import (
+from federation.emulation.pools import (
     CITIES,
     COMPANY_CORES,
     COMPANY_PREFIXES,
@@ -19,12 +17,15 @@ from .pools import (
     DEPARTMENTS,
     DESCRIPTIONS,
     FIRST_NAMES,
+    HOSTILE_TEXT,
     LAST_NAMES,
     PRODUCTS,
-    SPECIAL_COMPANIES,
     STREETS,
     TITLES,
 )
+
+from .datagen import DIGITS2, DIGITS4, GenContext, date_wire, u16
+from .model import Record
 from .schema_standard import (
     ACCOUNT_TYPES,
     INDUSTRIES,
@@ -42,6 +43,9 @@ T = TypeVar("T")
 USER_COUNT = 25
 #: The API user every session logs in as: user 0.
 API_USERNAME = "myUser"
+#: The industry of the vendors' SQLAlchemy example (``filter_by(Industry="Floppy Disks")``): about one account in
+#: 85 has it (10 of the default 1,000). Industry is an unrestricted picklist: a value outside its list is valid.
+FLOPPY_DISKS = "Floppy Disks"
 _DOMAINS = ("example.com", "example.org", "example.net", "mail.example.co.uk")
 _STAGE_NAMES = tuple(STAGES)
 
@@ -92,7 +96,7 @@ def account(ctx: GenContext, i: int) -> Record:
     created = ctx.created_at("Account", i, d)
     core = d[1] % len(COMPANY_CORES)
     if d[0] < 6:
-        name = SPECIAL_COMPANIES[d[2] % len(SPECIAL_COMPANIES)]
+        name = HOSTILE_TEXT[d[2] % len(HOSTILE_TEXT)]
     else:
         name = f"{COMPANY_PREFIXES[d[2] % 20]} {COMPANY_CORES[core]} {COMPANY_SUFFIXES[d[3] % 10]}"
     city, state, country, postal, area = CITIES[d[4] % len(CITIES)]
@@ -116,7 +120,7 @@ def account(ctx: GenContext, i: int) -> Record:
         "Fax": f"+{area} 555 {DIGITS4[(d[23] | d[24] << 8) % 10000]}" if d[25] < 40 else None,
         "AccountNumber": f"CD{100000 + i}",
         "Website": f"https://www.{_CORE_SLUGS[core]}{i}.example.com" if d[26] > 25 else None,
-        "Industry": INDUSTRIES[d[27] % 32] if d[28] > 25 else None,
+        "Industry": FLOPPY_DISKS if d[48] < 3 else INDUSTRIES[d[27] % 32] if d[28] > 25 else None,
         "AnnualRevenue": revenue,
         "NumberOfEmployees": (d[29] | d[30] << 8) % 50000 + 1 if d[31] > 25 else None,
         "Ownership": OWNERSHIP[d[32] % 4] if d[33] > 25 else None,

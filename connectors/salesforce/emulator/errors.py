@@ -2,6 +2,7 @@
 
 A request-level error is an HTTP status with a JSON array body ``[{"message", "errorCode", "fields"?}]``; the
 same error inside an sObject Collections result is a SaveResult entry ``{"statusCode", "message", "fields"}``.
+`for_status` gives the body the platform sends with a bare status (what an injected fault answers).
 """
 
 from __future__ import annotations
@@ -39,3 +40,25 @@ def record_error(error_code: str, message: str, fields: list[str] | None = None)
 def not_found() -> ApiError:
     """404 for an unknown resource, object or record."""
     return ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+#: The platform's error body per status, for REST (JSON array) requests.
+_REST_BODIES: dict[int, tuple[str, str]] = {
+    400: ("BAD_REQUEST", "Bad request"),
+    401: ("INVALID_SESSION_ID", "Session expired or invalid"),
+    403: ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+    404: ("NOT_FOUND", "The requested resource does not exist"),
+    429: ("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."),
+    502: ("SERVER_UNAVAILABLE", "Bad gateway"),
+    503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable"),
+}
+_UNKNOWN = (
+    "UNKNOWN_EXCEPTION",
+    "An unexpected error occurred. Please include this ErrorId if you contact support: 1957340157-1337 (-1234567890)",
+)
+
+
+def for_status(status: int) -> ApiError:
+    """The error the platform answers a REST request with for this HTTP status (an injected fault's body)."""
+    code, message = _REST_BODIES.get(status, _UNKNOWN)
+    return ApiError(status, code, message)

@@ -6,12 +6,16 @@ else happens; `Rest.handle` then serves it. sObject Collections live in `composi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from federation.emulation.clock import Clock
+from federation.emulation.cursors import Cursors
+from federation.emulation.server import Reply, json_reply
+
 from . import composite, ids, writes
-from .calls import Call, Reply, error_reply, json_reply
-from .cursors import Cursors
+from .calls import Call, error_reply
 from .describe import Describer
 from .errors import ApiError, not_found
 from .model import ObjectDef, Record
@@ -38,6 +42,11 @@ VERSIONS = {
 }
 DEFAULT_BATCH, MIN_BATCH = 2000, 200
 API_LIMIT = 15000
+#: Query locators last two days on the current platform (the older 15-minutes-of-inactivity rule is gone from
+#: its docs); the platform releases a user's oldest cursors beyond a limit.
+CURSOR_TTL = 2 * 24 * 3600
+#: Query locators are 18-character Ids with this prefix, accepted in 15 or 18 characters.
+LOCATOR_PREFIX = "0r8"
 
 #: (path pattern, method → kind); "*" matches any one segment.
 _ROUTES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
@@ -92,9 +101,15 @@ class _Queryable:
 class Rest:
     """Serves the REST resources of one emulator."""
 
-    def __init__(self, store: Store, cursors: Cursors) -> None:
+    def __init__(self, store: Store, clock: Clock, max_cursors: int) -> None:
         self.store = store
-        self.cursors = cursors
+        self.cursors: Cursors[Record] = Cursors(
+            clock,
+            ttl=CURSOR_TTL,
+            capacity=max_cursors,
+            new_locator=lambda serial: ids.make_id(LOCATOR_PREFIX, serial),
+            canonical=ids.normalize,
+        )
         self.describer = Describer(store)
         self._queryable = _Queryable(store)
         self._handlers: Mapping[str, Callable[[Call], Reply]] = {
@@ -116,6 +131,12 @@ class Rest:
             "composite_retrieve": lambda call: composite.retrieve(self.store, call),
         }
         self.api_calls = 0
+        self._count_lock = threading.Lock()
+
+    def count_api_call(self) -> None:
+        """Count one data-API request against the org's daily limit (`/limits` and ``Sforce-Limit-Info``)."""
+        with self._count_lock:
+            self.api_calls += 1
 
     def handle(self, kind: str, call: Call) -> Reply:
         """Serve one authenticated request whose kind `route` named."""

@@ -148,6 +148,13 @@ class Store:
             if parent in field.reference_to
         ]
 
+    def generated(self, name: str, index: int) -> Record:
+        """Record `index` of an object as its generator makes it, also past the generated count (a template)."""
+        source = self._sources[name.lower()]
+        if source.generator is None:
+            raise ValueError(f"{source.spec.name} has no generated records")
+        return self._generate_one(source, index)
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Hold the write lock for a group of writes that `Transaction.rollback` can undo together."""
@@ -205,6 +212,10 @@ class Transaction:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._undo: list[Callable[[], None]] = []
+
+    def next_serial(self, name: str) -> int:
+        """The Id serial number `new_serial` will hand out next."""
+        return self._table(name).serial + 1
 
     def new_serial(self, name: str) -> int:
         """Hand out the next Id serial number of an object."""

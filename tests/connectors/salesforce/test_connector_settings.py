@@ -38,7 +38,7 @@ def test_bad_settings_are_named(props: dict[str, str], message: str) -> None:
 
 
 def test_api_version_is_normalised() -> None:
-    assert FinancialForceConnector({"User": "u", "Password": "p", "APIVersion": "v60"}).config.api_version == "60.0"
+    assert FinancialForceConnector({"User": "u", "Password": "p", "APIVersion": "v60"}).sf.version == "60.0"
 
 
 def test_secrets_stay_out_of_reprs_logs_and_errors(
@@ -52,7 +52,7 @@ def test_secrets_stay_out_of_reprs_logs_and_errors(
     with federation.connect({"fin": sf_sandbox.url("financialforce")}) as con:
         con.execute("SELECT Id FROM fin.Account LIMIT 1").fetchall()
         connector = con.federation.sources["fin"]
-        session = connector.client.auth.session()
+        session = connector.http.auth.session()
         shown = [repr(engine.url), str(engine.url), repr(connector), repr(connector.config), repr(connector.settings)]
     wrong = {**sf_sandbox.properties("financialforce"), "Password": "myPasswordX", "scheme": "financialforce"}
     with federation.connect({"fin": wrong}) as con, pytest.raises(federation.errors.Error) as caught:

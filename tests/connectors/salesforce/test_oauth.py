@@ -35,6 +35,13 @@ def oauth_props(sandbox: Sandbox, token_file: Path, **extra: str) -> dict[str, s
     }
 
 
+def stored(token_file: Path) -> dict[str, Any]:
+    """The one token entry the file holds (entries are keyed by source, endpoint and client)."""
+    entries = json.loads(token_file.read_text())["entries"]
+    assert len(entries) == 1
+    return dict(next(iter(entries.values())))
+
+
 def count_accounts(props: dict[str, str]) -> int:
     with federation.connect({"fin": props}) as con:
         result = con.execute("SELECT count(*) FROM fin.Account").fetchone()
@@ -55,8 +62,8 @@ def test_getandrefresh_runs_the_code_flow_once_and_keeps_the_tokens(
     assert count_accounts(oauth_props(sf_sandbox, token_file)) == 1000
     assert emulator.calls_by_kind["authorize"] == authorized + 1
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    stored = json.loads(token_file.read_text())
-    assert stored["access_token"] and stored["refresh_token"]
+    token = stored(token_file)
+    assert token["access_token"] and token["refresh_token"]
 
     # A second connection uses the stored token: no consent, no token call.
     tokens = emulator.calls_by_kind["token"]
@@ -70,12 +77,12 @@ def test_an_expired_access_token_is_refreshed_and_the_file_rewritten(
 ) -> None:
     token_file = tmp_path / "tokens.json"
     assert count_accounts(oauth_props(sf_sandbox, token_file)) == 1000
-    first = json.loads(token_file.read_text())
+    first = stored(token_file)
     emulator.expire_sessions()
     tokens = emulator.calls_by_kind["token"]
     assert count_accounts(oauth_props(sf_sandbox, token_file)) == 1000
     assert emulator.calls_by_kind["token"] == tokens + 1
-    second = json.loads(token_file.read_text())
+    second = stored(token_file)
     assert second["access_token"] != first["access_token"]
     assert second["refresh_token"] == first["refresh_token"]
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
@@ -86,7 +93,7 @@ def test_refresh_mode_uses_a_given_refresh_token_without_a_browser(
 ) -> None:
     seed = tmp_path / "seed.json"
     count_accounts(oauth_props(sf_sandbox, seed))
-    refresh_token = json.loads(seed.read_text())["refresh_token"]
+    refresh_token = stored(seed)["refresh_token"]
     authorized = emulator.calls_by_kind["authorize"]
     props = oauth_props(
         sf_sandbox, tmp_path / "refreshed.json", InitiateOAuth="REFRESH", OAuthRefreshToken=refresh_token
@@ -100,7 +107,7 @@ def test_off_uses_the_access_token_as_given_and_says_when_it_expired(
 ) -> None:
     seed = tmp_path / "seed.json"
     count_accounts(oauth_props(sf_sandbox, seed))
-    access_token = json.loads(seed.read_text())["access_token"]
+    access_token = stored(seed)["access_token"]
     props = oauth_props(sf_sandbox, tmp_path / "unused.json", InitiateOAuth="OFF", OAuthAccessToken=access_token)
     assert count_accounts(props) == 1000
     emulator.expire_sessions()
@@ -124,7 +131,18 @@ def test_oauth_needs_a_client_id(sf_sandbox: Sandbox, tmp_path: Path) -> None:
         federation.connect({"fin": props})
 
 
-def test_the_callback_must_be_on_loopback(sf_sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_callback_in_clear_off_this_machine_is_refused(sf_sandbox: Sandbox, tmp_path: Path) -> None:
+    # The authorization code would travel in clear to another host.
     props = oauth_props(sf_sandbox, tmp_path / "tokens.json", CallbackURL="http://example.invalid:33333/cb")
-    with pytest.raises(ConfigurationError, match="CallbackURL must be a loopback address"):
+    with pytest.raises(ConfigurationError, match="CallbackURL has an invalid value.*plain http://"):
         count_accounts(props)
+
+
+def test_a_callback_port_that_cannot_be_bound_is_named(sf_sandbox: Sandbox, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        props = oauth_props(sf_sandbox, tmp_path / "tokens.json", CallbackURL=f"http://127.0.0.1:{port}/cb")
+        with pytest.raises(ConfigurationError, match=f"can't listen on CallbackURL 127.0.0.1:{port}"):
+            count_accounts(props)

@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, Table, create_engine, delete, func, insert, select, text, update
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy import Engine, MetaData, Table, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy.exc import DatabaseError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
+from federation.dialect import orm_flush
 from federation.errors import IrreversibleWriteWarning, WriteError
 from federation.sandbox import Sandbox
 
@@ -215,3 +216,127 @@ def test_rollback_after_a_flush_warns_and_commit_does_not(engine: Engine, api: A
             session.commit()
             session.close()
     assert len(stored(api, "flushed")) == 1 and len(stored(api, "committed")) == 1
+
+
+class VendorBase(DeclarativeBase):
+    pass
+
+
+class StateAccount(VendorBase):
+    """The vendors' published example maps BillingState as the primary key; the table's key is Id."""
+
+    __tablename__ = "Account"
+
+    BillingState: Mapped[str] = mapped_column(primary_key=True)
+    Id: Mapped[str | None]
+    Name: Mapped[str]
+    Industry: Mapped[str | None]
+
+
+def by_state(api: Any, state: str) -> list[dict[str, Any]]:
+    return [r for r in api.store.records("Account") if r.get("BillingState") == state]
+
+
+@pytest.fixture()
+def states(engine: Engine, api: Any) -> Iterator[None]:
+    """Accounts in two made-up states: three in ZQ, one in ZR."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO Account (Name, BillingState) VALUES (:n, :s)"),
+            [{"n": f"state q{i}", "s": "ZQ"} for i in (1, 2, 3)] + [{"n": "state r1", "s": "ZR"}],
+        )
+    api.reset_counts()
+    yield
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM Account WHERE BillingState IN ('ZQ', 'ZR')"))
+
+
+def test_a_flush_that_would_change_several_records_writes_nothing(engine: Engine, api: Any, states: None) -> None:
+    with Session(engine) as session:
+        account = session.scalars(select(StateAccount).where(StateAccount.Name == "state q1")).one()
+        account.Industry = "Floppy Disks"
+        with pytest.raises(ProgrammingError, match=r"matches 3 records of 'Account', so nothing was written") as caught:
+            session.commit()
+    assert "`Id: Mapped[str] = mapped_column(primary_key=True)`" in str(caught.value)
+    with Session(engine) as session:
+        session.delete(session.scalars(select(StateAccount).where(StateAccount.Name == "state q2")).one())
+        with pytest.raises(ProgrammingError, match=r"the ORM expected this DELETE to change one record"):
+            session.commit()
+    assert writes(api) == {}
+    assert sorted((r["Name"], r["Industry"]) for r in by_state(api, "ZQ")) == [
+        ("state q1", None),
+        ("state q2", None),
+        ("state q3", None),
+    ]
+
+
+def test_a_flush_whose_key_matches_one_record_writes_it(engine: Engine, api: Any, states: None) -> None:
+    with Session(engine) as session:
+        account = session.get(StateAccount, "ZR")
+        assert account is not None
+        account.Industry = "Floppy Disks"
+        session.commit()
+        assert [r["Industry"] for r in by_state(api, "ZR")] == ["Floppy Disks"]
+        session.delete(account)
+        session.commit()
+    assert by_state(api, "ZR") == []
+    assert writes(api) == {"composite_update": 1, "composite_delete": 1}
+
+
+def test_sql_keeps_its_meaning_for_the_same_where(engine: Engine, api: Any, states: None) -> None:
+    with engine.begin() as connection:
+        plain = connection.execute(text("UPDATE Account SET Industry = 'Energy' WHERE BillingState = 'ZQ'"))
+        assert plain.rowcount == 3
+        changed = connection.execute(
+            update(StateAccount).where(StateAccount.BillingState == "ZQ").values(Industry="Retail")
+        )
+        assert changed.rowcount == 3
+    assert {r["Industry"] for r in by_state(api, "ZQ")} == {"Retail"}
+
+
+def test_an_unset_server_assigned_key_is_not_given(engine: Engine, api: Any) -> None:
+    with Session(engine) as session:
+        session.add(StateAccount(BillingState="ZS", Name="state s1"))  # the ORM sends Id=None
+        session.commit()
+    [record] = by_state(api, "ZS")
+    assert record["Name"] == "state s1" and record["Id"]
+    with Session(engine) as session:
+        session.add(StateAccount(BillingState="ZT", Name="state t1", Id="001000000000000AAA"))
+        with pytest.raises(DatabaseError, match="column Id of 'Account' is assigned by the API"):
+            session.commit()
+    assert by_state(api, "ZT") == []
+
+
+def test_the_dialect_recognises_exactly_the_flushs_updates_and_deletes(engine: Engine, api: Any) -> None:
+    """Pins the reading of SQLAlchemy's internals `federation.dialect.orm_flush` relies on."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.append((statement.split()[0], orm_flush(context)))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with Session(engine) as session:
+            account = Account(Name="flush pin")
+            session.add(account)
+            session.flush()
+            account.Industry = "Energy"
+            session.flush()
+            session.execute(update(Account).where(Account.Name == "flush pin").values(Industry="Retail"))
+            session.delete(account)
+            session.commit()
+        with engine.begin() as connection:
+            connection.execute(update(Account).where(Account.Name == "flush pin").values(Industry="Retail"))
+            cached = connection.execution_options(compiled_cache={})
+            cached.execute(delete(Account).where(Account.Name == "flush pin"))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    writes_seen = [(verb, flushed) for verb, flushed in seen if verb in ("INSERT", "UPDATE", "DELETE")]
+    assert writes_seen == [
+        ("INSERT", False),
+        ("UPDATE", True),  # the flush of a changed attribute
+        ("UPDATE", False),  # session.execute(update(...)): SQL meaning
+        ("DELETE", True),  # the flush of session.delete
+        ("UPDATE", False),  # Core
+        ("DELETE", False),  # Core with a statement cache of its own
+    ]

@@ -345,3 +345,61 @@ def test_sql_runs_a_write_and_returns_its_result_as_a_relation(con: Connection, 
     held = {r["Name"]: r for r in api.store.records("Account") if str(r["Name"]).startswith("by sql ")}
     assert {name: r["Id"] for name, r in held.items()} == rows
     assert {r["Industry"] for r in held.values()} == {"Energy"}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE fin.Account SET Rating = 'Hot'",
+        "DELETE FROM fin.Account",
+        "DELETE FROM fin.Account WHERE 1 = 1",
+        "UPDATE fin.Account SET Rating = 'Hot' WHERE Name = 'x' OR TRUE",
+        "DELETE FROM fin.Account a USING fin.Contact c",
+    ],
+)
+def test_a_write_to_every_record_needs_the_property_that_allows_it(con: Connection, api: Any, sql: str) -> None:
+    with pytest.raises(ProgrammingError, match="set the connection property AllowUnscopedWrites=true"):
+        con.execute(sql)
+    assert writes(api) == {} and api.calls_by_kind["query"] == 0
+
+
+def test_allow_unscoped_writes_lets_a_write_reach_every_record() -> None:
+    with Sandbox(records=5, sources=["certinia"]) as sandbox:
+        props = {**sandbox.properties("certinia"), "AllowUnscopedWrites": "true", "scheme": "certinia"}
+        with federation.connect({"psa": props}) as allowed:
+            allowed.execute("UPDATE psa.pse__Proj__c SET pse__Is_Billable__c = false")
+            assert allowed.rowcount == 5
+            allowed.execute("DELETE FROM psa.pse__Proj__c WHERE true")
+            assert allowed.rowcount == 5
+        assert sandbox.server("certinia").store.records("pse__Proj__c") == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "INSERT INTO fin.Account (Name, Customer_Since__c) VALUES ('far', DATE '99999-01-01')",
+            r"value '99999-01-01' in row 1 does not fit column 'Customer_Since__c' \(date32\[day\]\): "
+            "the API takes years 1 to 9999",
+        ),
+        (
+            "INSERT INTO fin.Account (Name, Customer_Since__c) SELECT 'far', DATE '99999-01-01'",
+            r"value '99999-01-01' in row 1 does not fit column 'Customer_Since__c'",
+        ),
+        (
+            "UPDATE fin.Account SET Customer_Since__c = DATE '-0044-03-15' WHERE Name = 'plain'",
+            r"value '0045-03-15 \(BC\)' in row 1 does not fit column 'Customer_Since__c'",
+        ),
+    ],
+)
+def test_a_date_outside_the_apis_years_is_refused_naming_its_column(
+    con: Connection, api: Any, sql: str, message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        con.execute(sql)
+    assert writes(api) == {}
+
+
+def test_a_filter_on_a_date_outside_the_apis_years_stays_in_duckdb(con: Connection) -> None:
+    far = con.execute("SELECT count(*) FROM fin.Account WHERE Customer_Since__c < DATE '99999-01-01'").fetchone()
+    assert far == con.execute("SELECT count(*) FROM fin.Account WHERE Customer_Since__c IS NOT NULL").fetchone()

@@ -102,9 +102,9 @@ def test_creates_that_keep_failing_are_reported_as_not_written(sandbox: Sandbox,
 
 def test_a_create_that_cannot_be_settled_is_reported_as_unknown(con: Connection, api: Any) -> None:
     # Another client creates a record just before ours is lost: the search can't tell it from one of ours.
-    session = con.federation.sources["fin"].client.auth.session()  # type: ignore[attr-defined]
+    session = con.federation.sources["fin"].http.auth.session()  # type: ignore[union-attr]
     httpx.post(
-        f"{session.instance_url}/services/data/v59.0/sobjects/Account",
+        f"{session.endpoint}/services/data/v59.0/sobjects/Account",
         json={"Name": "someone else's"},
         headers={"Authorization": f"Bearer {session.token}"},
     ).raise_for_status()

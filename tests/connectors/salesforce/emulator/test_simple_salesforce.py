@@ -1,7 +1,7 @@
 """simple-salesforce, unmodified, against the emulator: login, query, describe and CRUD.
 
 It builds ``https://login.salesforce.com`` and ``https://{instance}`` URLs itself; its documented ``session=``
-argument takes the requests session of `emulator.loopback`, whose transport maps those hosts onto the
+argument takes the requests session of `federation.emulation.loopback`, whose transport maps those hosts onto the
 emulator's loopback port.
 """
 
@@ -19,7 +19,7 @@ from connectors.salesforce.emulator import (
     USERNAME,
     SalesforceEmulator,
 )
-from connectors.salesforce.emulator.loopback import LoopbackAdapter, loopback_session
+from federation.emulation.loopback import LoopbackAdapter, loopback_session
 
 from .conftest import RECORDS
 

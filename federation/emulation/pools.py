@@ -1,7 +1,8 @@
-"""Pools of realistic values the generators draw from: people, companies, places, products.
+"""Pools of values every emulator's generators draw from: people, companies, places, products, hostile text.
 
 They deliberately include what breaks naive clients: apostrophes, quotes, ampersands, percent signs and
-underscores (LIKE wildcards), backslashes, accented and non-Latin letters, and an emoji.
+underscores (LIKE wildcards), backslashes, accented and non-Latin letters, emoji, and spaces at either end.
+Vendor-specific values (picklists, statuses) stay with the vendor's emulator.
 """
 
 from __future__ import annotations
@@ -155,17 +156,34 @@ COMPANY_CORES = (
     "Labs",
 )
 COMPANY_SUFFIXES = ("Inc.", "LLC", "Ltd", "Corp.", "GmbH", "S.A.", "plc", "Group", "& Co.", "Holdings")
-#: Names that test escaping and LIKE: quotes, wildcard characters, backslashes, non-ASCII.
-SPECIAL_COMPANIES = (
+#: Text that breaks naive clients, for one text column of every emulator's main table: quotes of both kinds,
+#: LIKE wildcards, backslashes, query-language syntax, XML and URL metacharacters, accents, CJK, emoji,
+#: leading and trailing spaces and case variants of one value (APIs that compare case-insensitively return all
+#: three for an ``=``). No empty string: most APIs store it as null.
+HOSTILE_TEXT: tuple[str, ...] = (
     "O'Brien & Søn",
     "100% Pure_Water",
     'The "Quoted" Company',
     "Back\\slash Holdings",
+    "x' OR Name != '",
+    "it''s doubled",
+    "%",
+    "_",
+    "\\",
+    "'",
+    "a < b & c > d",
+    "AT&amp;T",
+    "50/50 #1 ?x=y",
     "Zürich Café GmbH",
     "株式会社東京データ",
     "Ünïcødé Trading",
-    "Smith, Jones & Partners",
     "Rocket 🚀 Labs",
+    "Trailing space ",
+    " Leading space",
+    "Mixed Case Ltd",
+    "MIXED CASE LTD",
+    "mixed case ltd",
+    "Smith, Jones & Partners",
     "L'Oréal-ish S.A.",
 )
 #: (city, state, country, postal-code stem, phone area code)

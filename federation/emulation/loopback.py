@@ -1,10 +1,10 @@
-"""Point a `requests`-based client (simple-salesforce) at the emulator without changing the client.
+"""Point a `requests`-based third-party client at an emulator without changing the client.
 
-simple-salesforce hard-codes `https://{domain}.salesforce.com` for login and `https://{instance}` for REST. Its
-documented `session=` argument takes a `requests.Session`; this module builds one whose transport acts like a
-hosts-file entry: every URL, whatever its host, is served by the emulator on 127.0.0.1. The original host stays
-in the `Host` header and `X-Forwarded-Proto` says how the client spoke, so the emulator answers with instance
-URLs on the host the client asked for. Needs `requests` (installed with simple-salesforce).
+Vendor SDKs (simple-salesforce, …) hard-code the vendor's hosts. Most take a `requests.Session`; this module
+builds one whose transport acts like a hosts-file entry: every URL, whatever its host, is served by the
+emulator on 127.0.0.1. The original host stays in the `Host` header and `X-Forwarded-Proto` says how the client
+spoke, so the emulator answers with URLs on the host the client asked for. Needs `requests` (installed with
+such clients; nothing else imports this module).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from .server import LOOPBACK
+
 
 class LoopbackAdapter(HTTPAdapter):
     """Sends every request to the emulator's loopback address, keeping the original host in `Host`."""
@@ -22,9 +24,9 @@ class LoopbackAdapter(HTTPAdapter):
     def __init__(self, emulator_url: str) -> None:
         super().__init__()
         target = urlsplit(emulator_url)
-        if target.hostname != "127.0.0.1":
-            raise ValueError(f"LoopbackAdapter only sends to 127.0.0.1, not {target.hostname}")
-        self._netloc = f"127.0.0.1:{target.port}"
+        if target.hostname != LOOPBACK:
+            raise ValueError(f"LoopbackAdapter only sends to {LOOPBACK}, not {target.hostname}")
+        self._netloc = f"{LOOPBACK}:{target.port}"
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         url = urlsplit(request.url or "")

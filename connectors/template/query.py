@@ -1,0 +1,83 @@
+"""The template API's query compiler: a scan request as list-records parameters, values escaped by JSON.
+
+Pure functions, tested against fixture files (`tests/connectors/template/fixtures/`). The `where` parameter is a
+JSON tree (see `emulator/where.py` for the API's semantics), so every value is escaped by the JSON encoder and a
+hostile string can't change the filter's meaning. What the API can't take — a float that isn't finite (JSON has
+no NaN) — is widened away: the engine re-applies the exact predicate to every row anyway.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+from typing import Any
+
+import orjson
+
+from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
+
+_OPS = {
+    Operator.EQ: "eq",
+    Operator.NE: "ne",
+    Operator.LT: "lt",
+    Operator.LE: "le",
+    Operator.GT: "gt",
+    Operator.GE: "ge",
+}
+
+
+def literal(value: object) -> Any | None:
+    """The JSON value the API compares with, or None when it can't be sent exactly."""
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return str(value) if value.is_finite() else None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return None
+        return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return None
+
+
+def compile_where(predicate: Predicate | None, names: dict[str, str]) -> dict[str, Any] | None:
+    """The `where` tree for a predicate in negation normal form (columns renamed to API fields by `names`),
+    or None when nothing narrows the request."""
+    if predicate is None:
+        return None
+    match predicate:
+        case And(operands=operands):
+            parts = [p for p in (compile_where(o, names) for o in operands) if p is not None]
+            return None if not parts else parts[0] if len(parts) == 1 else {"and": parts}
+        case Or(operands=operands):
+            alternatives = [compile_where(o, names) for o in operands]
+            if any(p is None for p in alternatives):
+                return None  # one alternative can't narrow: neither can the OR
+            return {"or": alternatives}
+        case Comparison(column=column, op=op, value=value):
+            sent = literal(value)
+            return None if sent is None else {"field": names[column], "op": _OPS[op], "value": sent}
+        case InList(column=column, values=values, negated=negated):
+            sent_values = [literal(v) for v in values]
+            if any(v is None for v in sent_values):
+                # NOT IN without one of its values would drop rows that value's absence lets through.
+                return None
+            test = {"field": names[column], "op": "in", "value": sent_values}
+            return {"not": test} if negated else test
+        case IsNull(column=column, negated=negated):
+            return {"field": names[column], "op": "notnull" if negated else "null"}
+    raise TypeError(f"not in negation normal form: {predicate!r}")
+
+
+def page_params(
+    fields: list[str], where: dict[str, Any] | None, *, order: str, limit: int, offset: int = 0
+) -> dict[str, str]:
+    """Query parameters for one page of list-records."""
+    params = {"fields": ",".join(fields), "order": order, "limit": str(limit), "offset": str(offset)}
+    if where is not None:
+        params["where"] = orjson.dumps(where).decode()
+    return params

@@ -1,0 +1,155 @@
+"""A template API table: scans paged by key, writes one record per call.
+
+Offset paging over a table that changes during the scan skips or repeats records (a delete before the offset
+shifts every later record back by one). So pages are read by key instead: ordered by the key, each page asks for
+keys after the last one seen, and the offset stays 0. A record that exists throughout the scan appears exactly
+once, however the table changes. A LIMIT shrinks the first page; a top-N (`order_by` with a limit that fits one
+page) is sorted by the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from connectors.template import client
+from connectors.template.query import compile_where, page_params
+from connectors.template.types import batch, json_value
+from federation.errors import Error, RecordFailure, WriteError
+from federation.http import HttpClient
+from federation.paging import read_ahead
+from federation.predicates import And, Comparison, Operator, Predicate
+from federation.table import Column, ScanRequest, Table, TableInfo, WriteResult
+
+MAX_PAGE = 500
+
+
+class RecordsTable(Table):
+    def __init__(self, http: HttpClient, info: TableInfo, page_size: int) -> None:
+        self.http = http
+        self._info = info
+        self.page_size = page_size
+        self._path = f"/api/v1/tables/{info.name}/records"
+        key = info.primary_key
+        assert key is not None, "every template API table has a key"
+        self.key: Column = key
+
+    @property
+    def info(self) -> TableInfo:
+        return self._info
+
+    def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
+        wanted = [self.info.column(name) for name in request.columns]
+        fetched = wanted if self.key in wanted else [*wanted, self.key]
+        names = {c.name: c.api_name for c in self.info.columns}
+        page = min(self.page_size, request.limit) if request.limit else self.page_size
+        order = self._order(request, page)
+        schema = pa.schema([pa.field(c.name, c.type, c.nullable) for c in wanted])
+
+        def fetch(after: object | None, offset: int) -> tuple[list[dict[str, Any]], object | None]:
+            predicate: Predicate | None = request.predicate
+            if after is not None:
+                bound = Comparison(self.key.name, Operator.GT, after)
+                predicate = bound if predicate is None else And((predicate, bound))
+            params = page_params(
+                [c.api_name for c in fetched], compile_where(predicate, names), order=order, limit=page, offset=offset
+            )
+            body = orjson.loads(
+                self.http.request("GET", self._path, operation=client.LIST_RECORDS, params=params).content
+            )
+            records: list[dict[str, Any]] = body["records"]
+            return records, (records[-1][self.key.api_name] if records else None)
+
+        def first() -> tuple[list[dict[str, Any]], object | None]:
+            return fetch(None, 0)
+
+        def following(
+            previous: tuple[list[dict[str, Any]], object | None],
+        ) -> tuple[list[dict[str, Any]], object | None] | None:
+            records, last = previous
+            if len(records) < page or order != self.key.api_name:
+                return None  # a short page is the last; an ordered top-N is one page
+            return fetch(last, 0)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for records, _ in read_ahead(first, following):
+                yield batch(records, wanted)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def _order(self, request: ScanRequest, page: int) -> str:
+        """The API's `order`: the key (for key paging), or the requested sort when one page holds the top-N and
+        the API sorts as DuckDB does (nulls first ascending, last descending; text by code point)."""
+        if len(request.order_by) == 1 and request.limit is not None and request.limit <= page:
+            (sort,) = request.order_by
+            column = self.info.column(sort.column)
+            if column.sortable and sort.nulls_first != sort.descending:
+                return f"-{column.api_name}" if sort.descending else column.api_name
+        return self.key.api_name
+
+    # -- writes ---------------------------------------------------------------------------------------------
+
+    def insert(self, rows: pa.Table) -> WriteResult:
+        keys: list[object] = []
+        for position, row in enumerate(rows.to_pylist()):
+            fields = {self.info.column(k).api_name: json_value(v) for k, v in row.items()}
+            # One key per record: a create re-sent after a lost response is answered, not repeated.
+            headers = {"Idempotency-Key": str(uuid.uuid4()), "Content-Type": "application/json"}
+            try:
+                response = self.http.request(
+                    "POST",
+                    self._path,
+                    operation=client.CREATE,
+                    content=orjson.dumps({"fields": fields}),
+                    headers=headers,
+                )
+            except Error as error:
+                raise self._failed("INSERT", position, len(rows), keys, error) from None
+            keys.append(orjson.loads(response.content)["id"])
+        return WriteResult(len(keys), tuple(keys))
+
+    def update(self, keys: Sequence[object], values: pa.Table) -> WriteResult:
+        changed: list[object] = []
+        for position, (key, row) in enumerate(zip(keys, values.to_pylist(), strict=True)):
+            fields = {self.info.column(k).api_name: json_value(v) for k, v in row.items()}
+            try:
+                self.http.request(
+                    "PATCH",
+                    f"{self._path}/{key}",
+                    operation=client.UPDATE,
+                    content=orjson.dumps({"fields": fields}),
+                    headers={"Content-Type": "application/json"},
+                )
+            except Error as error:
+                if error.api_code == "not_found":
+                    continue  # deleted since the keys were read: nothing changed
+                raise self._failed("UPDATE", position, len(keys), changed, error) from None
+            changed.append(key)
+        return WriteResult(len(changed), tuple(changed))
+
+    def delete(self, keys: Sequence[object]) -> WriteResult:
+        deleted: list[object] = []
+        for position, key in enumerate(keys):
+            try:
+                self.http.request("DELETE", f"{self._path}/{key}", operation=client.DELETE)
+            except Error as error:
+                if error.api_code == "not_found":
+                    continue  # already gone (a re-sent delete whose first answer was lost) or never there
+                raise self._failed("DELETE", position, len(keys), deleted, error) from None
+            deleted.append(key)
+        return WriteResult(len(deleted), tuple(deleted))
+
+    def _failed(self, kind: str, position: int, total: int, done: list[object], error: Error) -> WriteError:
+        unsent = total - position - 1
+        return WriteError(
+            f"{kind} {self.info.name} stopped at row {position + 1}: {len(done)} written, {unsent} not sent",
+            written=len(done),
+            failures=[RecordFailure(position, error.api_code or type(error).__name__, error.message)],
+            keys=done,
+            source=self.http.source,
+            operation=f"{kind} {self.info.name}",
+        )

@@ -1,0 +1,83 @@
+"""The template API's field types as Arrow columns with their pushdown, and record pages as Arrow batches.
+
+The API's documented semantics (its README, mirrored by `emulator/where.py`): text compares by code point and
+case-sensitively, decimals travel as strings and compare as decimals, a comparison with null is false and `in`
+takes a list — all exactly DuckDB's semantics, so every operator a field lists in `filterable` is pushed as
+exact, and `not in` is `not` around `in`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from federation.errors import DataError
+from federation.predicates import Operator
+from federation.table import Column
+
+_TYPES: dict[str, pa.DataType] = {
+    "integer": pa.int64(),
+    "text": pa.string(),
+    "decimal": pa.decimal128(18, 2),
+    "float": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
+_OPERATORS = {
+    "eq": (Operator.EQ,),
+    "ne": (Operator.NE,),
+    "lt": (Operator.LT,),
+    "le": (Operator.LE,),
+    "gt": (Operator.GT,),
+    "ge": (Operator.GE,),
+    "in": (Operator.IN, Operator.NOT_IN),
+    "null": (Operator.IS_NULL,),
+    "notnull": (Operator.IS_NOT_NULL,),
+}
+
+
+def column(field: Mapping[str, Any]) -> Column:
+    """The column for one field of a table description."""
+    kind = _TYPES.get(field["type"])
+    if kind is None:
+        raise DataError(f"field {field['name']!r} has a type duckfed does not know: {field['type']!r}")
+    writable = not field.get("readonly", False)
+    return Column(
+        name=field["name"],
+        type=kind,
+        nullable=bool(field.get("nullable", True)),
+        primary_key=bool(field.get("key", False)),
+        native_type=field["type"],
+        pushdown=frozenset(op for name in field.get("filterable", ()) for op in _OPERATORS.get(name, ())),
+        exact=True,
+        sortable=bool(field.get("sortable", False)),
+        insertable=writable,
+        updatable=writable,
+        required=bool(field.get("required", False)),
+    )
+
+
+def batch(records: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> pa.RecordBatch:
+    """One page of records as a batch of `columns`; strings become decimals, dates and times in Arrow's C++."""
+    arrays = []
+    for col in columns:
+        values = [record.get(col.name) for record in records]
+        if pa.types.is_decimal(col.type) or pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+            arrays.append(pc.cast(pa.array(values, pa.string()), col.type))
+        else:
+            arrays.append(pa.array(values, col.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns]))
+
+
+def json_value(value: object) -> object:
+    """A Python value (from an Arrow row) as the API's JSON takes it."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text.replace("+00:00", "Z")
+    return str(value)  # decimals travel as strings

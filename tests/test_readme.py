@@ -1,0 +1,143 @@
+"""The README's snippets, run as written against the sandbox, so the README can't drift from the product.
+
+Python blocks run in order in one namespace, as a reader pasting them into one session would, changed only
+where the sandbox needs it: each source URL gets the sandbox's `URL=`, each `…` in it the sandbox's credential
+for that property, and the vendors' `/PATH/TO/OAuthSettings.txt` a writable file. In `bash` blocks every `duckfed`
+command runs, in-process through `federation.cli.main`, except `duckfed sandbox`, which serves until stopped: it
+runs as a subprocess of the installed command, and a URL it prints is used as it is. The set-up commands around
+them (`python3 -m venv`, `pip install`, `python -m pytest`) are not run here: they need the network, or are
+this suite. Everything runs in a temporary directory with a temporary home, for the files the snippets write.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from connectors.salesforce.emulator import CLIENT_ID, CLIENT_SECRET
+from federation.cli import main
+from federation.sandbox import Sandbox
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+SOURCE_URL = re.compile(r"\b(financialforce|certinia):///\?[^\n\"']*")
+SETUP = ("python3 -m venv .venv", ".venv/bin/pip install", ".venv/bin/python -m pytest")
+
+
+def blocks(language: str) -> list[tuple[int, str]]:
+    """(line number, text) of every fenced block of `language` in the README."""
+    text = README.read_text()
+    return [(text[: m.start()].count("\n") + 2, m.group(2)) for m in BLOCK.finditer(text) if m.group(1) == language]
+
+
+@pytest.fixture()
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A sandbox of the README's two sources; the snippets' files go to a temporary directory and home."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with Sandbox(sources=["financialforce", "certinia"]) as running:
+        yield running
+
+
+def for_sandbox(sandbox: Sandbox, text: str, settings: Path) -> str:
+    """`text` with every source URL pointed at the sandbox and its `…` filled with the sandbox's credentials."""
+
+    def point(match: re.Match[str]) -> str:
+        scheme, url = match.group(1), match.group(0)
+        known = {**sandbox.properties(scheme), "OAuthClientId": CLIENT_ID, "OAuthClientSecret": CLIENT_SECRET}
+        url = re.sub(r"([\w ]+)=…", lambda m: f"{m.group(1)}={quote(known[m.group(1)], safe='')}", url)
+        url = url.replace("/PATH/TO/OAuthSettings.txt", str(settings))
+        return f"{url}&URL={quote(sandbox.endpoint(scheme), safe='')}"
+
+    pointed = SOURCE_URL.sub(point, text)
+    assert "…" not in pointed, f"a placeholder the sandbox can't fill: {pointed}"
+    return pointed
+
+
+def test_the_python_snippets_run_as_written(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    snippets = blocks("python")
+    assert len(snippets) >= 4
+    try:
+        for line, code in snippets:
+            pointed = for_sandbox(sandbox, code, tmp_path / "OAuthSettings.txt")
+            # dont_inherit: the snippet runs without this module's `from __future__ import annotations`.
+            exec(compile(pointed, f"README.md:{line}", "exec", dont_inherit=True), namespace)
+    finally:
+        if "con" in namespace:
+            namespace["con"].close()
+    out = capsys.readouterr().out
+    # The vendors' example finds the sandbox's floppy-disk accounts, and its login session is kept.
+    assert out.count("BillingState: ") >= 1
+    assert (tmp_path / "OAuthSettings.txt").stat().st_mode & 0o777 == 0o600
+    assert Path("invoices.parquet").stat().st_size > 0
+    held = {r["Name"] for r in sandbox.server("financialforce").store.records("Account")}
+    assert "Acme" in held and "Acme Robotics" not in held  # inserted by SQL; added, changed and deleted by the ORM
+
+
+def cli_commands() -> list[str]:
+    """Every command of the README's bash blocks; the set-up commands are checked to be only those."""
+    commands = []
+    for _, text in blocks("bash"):
+        for line in text.splitlines():
+            for command in line.split(" && "):
+                command = command.strip()
+                if not command or command.startswith("#"):
+                    continue
+                if command.startswith(SETUP):
+                    continue
+                commands.append(command)
+    return commands
+
+
+def run_cli(command: str, sandbox: Sandbox, settings: Path) -> int:
+    argv = shlex.split(for_sandbox(sandbox, command, settings), comments=True)
+    assert Path(argv[0]).name == "duckfed", command
+    return main(argv[1:])
+
+
+@pytest.mark.parametrize("command", [c for c in cli_commands() if shlex.split(c, comments=True)[1:] != ["sandbox"]])
+def test_the_command_lines_run_as_written(
+    sandbox: Sandbox, tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    assert run_cli(command, sandbox, tmp_path / "OAuthSettings.txt") == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.err in ("", "wrote accounts.parquet\n"), captured.err
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    if "EXPLAIN" in command:
+        assert "ARROW_SCAN" in captured.out
+
+
+def test_duckfed_sandbox_prints_urls_that_work_as_they_are(tmp_path: Path) -> None:
+    assert [c for c in cli_commands() if shlex.split(c, comments=True)[1:] == ["sandbox"]]
+    command = Path(sys.executable).with_name("duckfed")
+    server = subprocess.Popen([str(command), "sandbox"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert server.stdout is not None
+        urls: dict[str, str] = {}
+        for line in server.stdout:
+            found = re.match(r"\s+(\w+): (\S+)$", line)
+            if found:
+                urls[found.group(1)] = found.group(2)
+            if {"financialforce", "certinia"} <= set(urls):
+                break
+        import federation
+
+        with federation.connect(urls["certinia"]) as con:
+            assert con.execute("SELECT count(*) FROM pse__Proj__c").fetchone() == (1000,)
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
