@@ -33,7 +33,7 @@ from duckdb._sources import ArrowScanSource
 from duckdb._sources.nodes import Binary, Col, In, Lit, Node, Postfix, Unary, Untranslatable, exact_value
 from duckdb._sources.to_arrow import to_arrow
 
-from federation.errors import Error
+from federation.errors import Error, Interrupted, MissingFilterError, StaleMetadata
 from federation.predicates import (
     And,
     Comparison,
@@ -47,10 +47,12 @@ from federation.predicates import (
     conjunction,
     pushable,
 )
-from federation.table import ScanRequest, Table
+from federation.table import ScanRequest, Table, missing_filter
 
 _COMPARISONS = {op.value: op for op in (Operator.EQ, Operator.NE, Operator.LT, Operator.LE, Operator.GT, Operator.GE)}
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+#: The reason a statement stopped by Ctrl-C gives (the connection raises KeyboardInterrupt for it).
+CTRL_C = "the statement was interrupted (Ctrl-C)"
 #: How DuckDB names a Python source in the error it raises when the source's stream fails.
 _STREAM = re.compile(r"registered as '((?:[^']|'')*)'")
 
@@ -124,12 +126,25 @@ class TableSource(ArrowScanSource):
 
     schema_is_stable = True
 
-    def __init__(self, table: Table, *, name: str, pushdown: bool, failures: Failures) -> None:
+    def __init__(
+        self,
+        table: Table,
+        *,
+        name: str,
+        pushdown: bool,
+        failures: Failures,
+        interrupted: Callable[[str], None] = lambda reason: None,
+        stale: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__(table)
         self.table = table
         self.name = name
         self.pushdown = pushdown
         self.failures = failures
+        #: Called when Ctrl-C lands in this stream: the other scans of the statement must stop waiting too.
+        self.interrupted = interrupted
+        #: Called when the API rejects a field the metadata lists, so the next statement describes it again.
+        self.stale = stale
         self._schema = table.info.schema
 
     def __arrow_c_schema__(self) -> object:
@@ -152,8 +167,22 @@ class TableSource(ArrowScanSource):
         try:
             return self._stream(columns, filters)
         except Error as error:
-            self.failures.record(self.name, error)
+            self._record(error)
             raise
+        except KeyboardInterrupt:
+            raise self._interrupt() from None
+
+    def _record(self, error: Error) -> None:
+        if isinstance(error, StaleMetadata):
+            self.stale()
+        self.failures.record(self.name, error)
+
+    def _interrupt(self) -> Interrupted:
+        """Ctrl-C arrived while this stream ran on the main thread: stop the statement's other waits too."""
+        error = Interrupted(CTRL_C)
+        self.interrupted(error.message)
+        self.failures.record(self.name, error)
+        return error
 
     def _stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
         names = self._schema.names
@@ -172,6 +201,13 @@ class TableSource(ArrowScanSource):
         # The exact filter runs before narrowing, so the scan also returns the columns it reads.
         needed = wanted + [n for n in names if n in read and n not in wanted]
         predicate = conjunction(pushed)
+        missing = missing_filter(self.table.info, predicate)
+        if missing is not None:
+            how = "" if self.pushdown else " (and Pushdown=false sends none)"
+            raise MissingFilterError(
+                f"table {self.table.info.name!r} can only be read with a filter on {missing!r}{how}: add "
+                f"WHERE {missing} = … or {missing} IN (…)"
+            )
         reader = self.table.scan(ScanRequest(tuple(needed), predicate))
         schema = pa.schema([self._schema.field(n) for n in wanted])
         batches = self._batches(reader, exact, wanted, len(needed) != len(wanted))
@@ -188,8 +224,10 @@ class TableSource(ArrowScanSource):
                     batch = batch.select(wanted)
                 yield batch
         except Error as error:
-            self.failures.record(self.name, error)
+            self._record(error)
             raise
+        except KeyboardInterrupt:
+            raise self._interrupt() from None
         finally:
             reader.close()
 

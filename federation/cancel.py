@@ -9,7 +9,12 @@ mid-call (the API might apply them anyway): a cancelled write stops before its n
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
 import threading
+from collections.abc import Callable, Iterator
 
 from federation.errors import Cancelled
 
@@ -41,3 +46,64 @@ class CancelToken:
         """Sleep `seconds`, or raise `Cancelled` as soon as the token is set."""
         if self._event.wait(max(0.0, seconds)):
             raise Cancelled(self.reason)
+
+
+class _InterruptWatch:
+    """Notices Ctrl-C while the main thread is inside DuckDB, where Python can't run its signal handler.
+
+    A statement's scans wait on DuckDB's threads; meanwhile the main thread sits in DuckDB's C++ code and the
+    KeyboardInterrupt only arrives when DuckDB returns, which is after those waits end. Python's C-level handler
+    still writes the signal number to the wakeup fd (`signal.set_wakeup_fd`), so while a statement runs on the main
+    thread that fd is ours, a watcher thread reads it and stops the statement at once; the KeyboardInterrupt then
+    follows as usual. A wakeup fd someone else set (asyncio's) is restored afterwards and passed the byte.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reader: socket.socket | None = None
+        self._writer: socket.socket | None = None
+        self._running: dict[int, Callable[[], None]] = {}
+        self._previous = -1
+
+    def _start(self) -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        threading.Thread(target=self._watch, daemon=True, name="duckfed-interrupts").start()
+
+    def _watch(self) -> None:
+        assert self._reader is not None
+        while data := self._reader.recv(64):
+            if signal.SIGINT in data:
+                with self._lock:
+                    stops = list(self._running.values())
+                for stop in stops:
+                    stop()
+            if self._previous != -1:
+                with contextlib.suppress(OSError):
+                    os.write(self._previous, data)
+
+    @contextlib.contextmanager
+    def running(self, stop: Callable[[], None]) -> Iterator[None]:
+        """While the block runs on the main thread, Ctrl-C calls `stop` at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        with self._lock:
+            if self._reader is None:
+                self._start()
+            assert self._writer is not None
+            key = id(stop)
+            self._running[key] = stop
+            if len(self._running) == 1:
+                self._previous = signal.set_wakeup_fd(self._writer.fileno())
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+                if not self._running:
+                    signal.set_wakeup_fd(self._previous)
+                    self._previous = -1
+
+
+interrupts = _InterruptWatch()

@@ -6,6 +6,9 @@ duckfed sandbox [--records N]                  # run the emulators until Ctrl-C 
 duckfed query "SQL" --source fin=URL … [--format table|csv|json|parquet] [--output FILE]
 duckfed tables --source fin=URL
 duckfed describe fin.Account --source fin=URL     # or just Account, when one source has a table of that name
+duckfed properties SCHEME [--markdown]         # the connection properties a source takes
+duckfed login SCHEME --url 'SCHEME:///?…'      # sign in now (OAuth consent), storing tokens for later runs
+duckfed cache clear [SCHEME]                   # forget cached table metadata
 ```
 Every command that takes `--source` also takes `--sandbox` to run against a fresh sandbox instead, whose sources
 are named by their schemes (`financialforce.Account`, `certinia.pse__Proj__c`).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -23,11 +27,15 @@ from pathlib import Path
 
 import orjson
 import pyarrow.csv as pa_csv
+from sqlalchemy.engine import make_url
 
+from federation.catalog import clear_all
 from federation.connection import Connection, connect
 from federation.errors import ConfigurationError, Error
 from federation.predicates import Operator
+from federation.registry import connector_class, open_source
 from federation.sandbox import Sandbox
+from federation.settings import describe_properties
 
 
 def _sources(args: argparse.Namespace) -> dict[str, str]:
@@ -129,6 +137,40 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_properties(args: argparse.Namespace) -> int:
+    properties = connector_class(args.scheme).all_properties()
+    if args.markdown:
+        print(describe_properties(properties), end="")
+        return 0
+    width = max(len(p.name) for p in properties)
+    for prop in properties:
+        default = "" if prop.default is None else f" (default {prop.default})"
+        print(f"{prop.name:<{width}}  {prop.kind.value}{default}: {prop.doc}")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    url = make_url(args.url)
+    scheme = url.drivername.split("+")[0]
+    if scheme != args.scheme:
+        raise ConfigurationError(f"--url is a {scheme!r} URL, not {args.scheme!r}")
+    if args.no_browser:
+        os.environ["DUCKFED_NO_BROWSER"] = "1"  # consent prints the URL and takes the pasted redirect
+    connector = open_source(url)
+    try:
+        connector.login()
+    finally:
+        connector.close()
+    print(f"{scheme}: signed in; the session is stored where OAuthSettingsLocation says", file=sys.stderr)
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    removed = clear_all(Path(args.dir) if args.dir else None, args.scheme)
+    print(f"removed {removed} cached metadata entries", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from federation.demo import run
 
@@ -161,6 +203,21 @@ def parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the sandbox emulators until Ctrl-C")
     sandbox.add_argument("--records", type=int, default=1000)
     sandbox.set_defaults(run=cmd_sandbox)
+    properties = commands.add_parser("properties", help="list the connection properties a source takes")
+    properties.add_argument("scheme", help="the source's scheme, e.g. financialforce")
+    properties.add_argument("--markdown", action="store_true", help="as a Markdown table (as in the README)")
+    properties.set_defaults(run=cmd_properties)
+    login = commands.add_parser("login", help="sign in now and store the session or OAuth tokens")
+    login.add_argument("scheme")
+    login.add_argument("--url", required=True, help="the source URL, with InitiateOAuth=GETANDREFRESH and the client")
+    login.add_argument("--no-browser", action="store_true", help="print the consent URL and take the pasted redirect")
+    login.set_defaults(run=cmd_login)
+    cache = commands.add_parser("cache", help="manage cached table metadata")
+    cache_commands = cache.add_subparsers(dest="action", required=True)
+    clear = cache_commands.add_parser("clear", help="forget cached table metadata (all sources, or one scheme's)")
+    clear.add_argument("scheme", nargs="?", help="only this source's metadata")
+    clear.add_argument("--dir", help="the cache directory (default: MetadataCacheDir's default)")
+    clear.set_defaults(run=cmd_cache)
     demo = commands.add_parser("demo", help="show duckfed working end to end on the sandbox")
     demo.add_argument("--records", type=int, default=1000)
     demo.add_argument("--workdir", default=".", help="where the demo writes its files (a Parquet export)")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -27,10 +28,20 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from federation.bridge import Failures, Relation, TableSource, register, translated
+from federation.bridge import CTRL_C, Failures, Relation, TableSource, register, translated
+from federation.cancel import interrupts
 from federation.connector import Connector
 from federation.dml import Writes
-from federation.errors import ConfigurationError, Error, IrreversibleWriteWarning, ProgrammingError, UnknownTableError
+from federation.errors import (
+    Cancelled,
+    ConfigurationError,
+    Error,
+    Interrupted,
+    IrreversibleWriteWarning,
+    ProgrammingError,
+    StaleMetadata,
+    UnknownTableError,
+)
 from federation.readback import Routed
 from federation.registry import open_source
 from federation.statements import referenced_tables
@@ -132,6 +143,21 @@ class Federation:
         for connector in self.sources.values():
             connector.close()
 
+    def interrupt(self, reason: str) -> None:
+        """Wake every call of every source that waits on the network or a rate limit: it raises `Cancelled`."""
+        for connector in self.sources.values():
+            connector.interrupt(reason)
+
+    def resume(self) -> None:
+        for connector in self.sources.values():
+            connector.resume()
+
+    @property
+    def timeout(self) -> float | None:
+        """The shortest `QueryTimeout` any source sets, or None."""
+        limits = [c.config.query_timeout for c in self.sources.values() if c.config.query_timeout]
+        return min(limits) if limits else None
+
 
 class Connection:
     """DuckDB's connection API over a `Federation`; every name not defined here is DuckDB's own."""
@@ -148,6 +174,10 @@ class Connection:
         #: What this cursor's scans raised until their statements report it (registrations are per cursor).
         self._failures = Failures()
         self._writes = Writes(self)
+        #: Why the running statement was interrupted (a timeout, Ctrl-C), while it is.
+        self._interrupted: str | None = None
+        #: Source tables whose metadata a scan found stale, to register afresh.
+        self._stale: set[tuple[str, str]] = set()
 
     # -- DuckDB's API, with lazy registration and our errors -------------------------------------------------
 
@@ -163,7 +193,13 @@ class Connection:
         routed = self._route(query)
         if routed is not None:
             self._rowcount = self._writes.run(routed, [parameters], one_record_each=one_record_each)
-        else:
+            return self
+        try:
+            self.run(self._duck.execute, query, parameters)
+        except StaleMetadata:
+            # A field the cached metadata listed is gone: the table was described again; run the statement once more.
+            self._refresh_stale()
+            self.prepare(query)
             self.run(self._duck.execute, query, parameters)
         return self
 
@@ -280,15 +316,54 @@ class Connection:
 
     def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a DuckDB method, raising duckfed's error where there is one: the connector's typed error for a scan
-        of this statement that failed, UnknownTableError (suggesting source tables) for a table nothing has."""
+        of this statement that failed, UnknownTableError (suggesting source tables) for a table nothing has.
+
+        The call can be interrupted: Ctrl-C (or a notebook's interrupt) and the sources' `QueryTimeout` wake every
+        scan waiting on the network or a rate limit; Ctrl-C then raises KeyboardInterrupt, a timeout `Cancelled`."""
+        self.federation.resume()
+        timeout = self.federation.timeout
+        timer = None
+        if timeout is not None:
+            timer = threading.Timer(
+                timeout, self.interrupt, args=(f"the statement ran past QueryTimeout={timeout:g} s",)
+            )
+            timer.daemon = True
+            timer.start()
         try:
-            return method(*args, **kwargs)
+            with interrupts.running(functools.partial(self.interrupt, CTRL_C)):
+                return method(*args, **kwargs)
+        except KeyboardInterrupt:
+            self.interrupt(CTRL_C)
+            raise
         except (duckdb.Error, pa.ArrowException, OSError) as error:
             # Arrow reports a DuckDB stream that failed mid-read as an OSError carrying DuckDB's text.
             ours = self._failures.raised(error) or self._unknown_table(error)
+            if ours is None and isinstance(error, duckdb.InterruptException) and self._interrupted is not None:
+                ours = (Interrupted if self._interrupted == CTRL_C else Cancelled)(self._interrupted)
+            if isinstance(ours, Interrupted):
+                raise KeyboardInterrupt(ours.message) from None
             if ours is None:
                 raise
             raise ours from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._interrupted = None
+
+    def interrupt(self, reason: str = "the statement was interrupted") -> None:
+        """Stop the running statement: wake the sources' waiting calls and interrupt DuckDB (thread-safe)."""
+        self._interrupted = reason
+        self.federation.interrupt(reason)
+        self._duck.interrupt()
+
+    def _refresh_stale(self) -> None:
+        """Drop the registrations of tables whose metadata went stale, so the next statement describes them."""
+        while self._stale:
+            key, table = self._stale.pop()
+            hidden = f"_duckfed_{key}_{table}"
+            self._duck.unregister(hidden)
+            for schema, name in ((key, table), ("main", table)):
+                self._duck.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"')
 
     def _unknown_table(self, error: Exception) -> Error | None:
         found = _MISSING_TABLE.search(str(error)) if isinstance(error, duckdb.CatalogException) else None
@@ -331,6 +406,8 @@ class Connection:
                 name=hidden,
                 pushdown=bool(connector.settings["Pushdown"]),
                 failures=self._failures,
+                interrupted=self.federation.interrupt,
+                stale=functools.partial(self._mark_stale, key, connector, table),
             )
             register(self._duck, source)
         for schema, name in wanted[1:]:
@@ -339,6 +416,10 @@ class Connection:
             target = f'"{key}"."{table}"' if schema == "main" else f'"{hidden}"'
             self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._duck.execute(f'CREATE VIEW IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM {target}')
+
+    def _mark_stale(self, key: str, connector: Connector, table: str) -> None:
+        connector.forget_metadata(table)
+        self._stale.add((key, table))
 
     def has_own_table(self, name: str) -> bool:
         """Whether DuckDB holds a table of this name itself (not one of our views): it keeps the unqualified name."""

@@ -44,6 +44,12 @@ class CommonSettings(Settings):
         doc="Calls allowed, to stay under a quota shared with other programs: e.g. `30/minute aligned`, "
         "`2/second`, `1000/day`, comma-separated (default: the vendor's published limits).",
     )
+    query_timeout: float = setting(
+        "QueryTimeout",
+        default=0.0,
+        doc="Seconds a statement may run before it is cancelled, waits for the network and rate limits included "
+        "(0: no limit).",
+    )
     allow_unscoped_writes: bool = setting(
         "AllowUnscopedWrites",
         default=False,

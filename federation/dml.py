@@ -157,7 +157,7 @@ class Writes:
             raise routed.fail(ReadOnlyError, f"table {info.name!r} is read-only: the API does not allow {kind.value}")
 
     def _check_scoped(self, routed: Routed) -> None:
-        if unscoped(routed.write) and not routed.connector.settings.get(ALLOW_UNSCOPED, False):
+        if unscoped(routed.write) and not routed.connector.config.allow_unscoped_writes:
             kind, name = routed.write.kind.value, routed.info.name
             raise routed.fail(
                 ProgrammingError,
@@ -175,7 +175,9 @@ class Writes:
             twice = ", ".join(name for name, n in seen.items() if n > 1)
             raise routed.fail(ProgrammingError, f"column {twice} is given more than once")
         if kind is Kind.INSERT:
-            refused = [c.name for c in columns if not c.insertable and c.name not in api_set]
+            # The statement spells names as the user wrote them; DuckDB matches them case-insensitively.
+            given_null = {name.lower() for name in api_set}
+            refused = [c.name for c in columns if not c.insertable and c.name.lower() not in given_null]
         else:
             refused = [c.name for c in columns if not c.updatable]
         if refused:

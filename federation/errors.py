@@ -9,7 +9,8 @@ Error                                  PEP 249 base; every error carries redacte
     │   ├── ConnectionFailed           the API host can't be reached
     │   ├── AuthenticationError        the API refused the credentials (its own message)
     │   ├── QuotaExhausted             a daily call quota is used up; says when it resets
-    │   ├── Cancelled                  the user interrupted the statement, or its timeout passed
+    │   ├── Cancelled                  the statement's QueryTimeout passed, or it was interrupted
+    │   │   └── Interrupted            by Ctrl-C (a notebook's interrupt); raised as KeyboardInterrupt
     │   └── TransientError             worth retrying: 429, 5xx, dropped connection
     │       ├── SessionExpired         the API says the session is gone; re-authenticate, then retry
     │       └── RateLimited            the API refused the request for its rate limit
@@ -107,7 +108,11 @@ class QuotaExhausted(OperationalError):
 
 
 class Cancelled(OperationalError):
-    """The statement was interrupted (Ctrl-C, a notebook interrupt) or ran past its timeout."""
+    """The statement ran past its timeout, or was interrupted."""
+
+
+class Interrupted(Cancelled):
+    """Ctrl-C or a notebook's interrupt: the connection raises KeyboardInterrupt, as Python code does."""
 
 
 class TransientError(OperationalError):

@@ -88,19 +88,25 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
+def transient_by_status(response: httpx.Response, message: str, api_code: str | None = None) -> Error | None:
+    """The error every HTTP API means by 401 (the session is gone), 429 (rate limited: wait `Retry-After`) and
+    5xx (worth retrying), carrying the API's own message and code; None for any other status."""
+    status = response.status_code
+    if status == 401:
+        return SessionExpired(message, api_code=api_code)
+    if status == 429:
+        return RateLimited(message, api_code=api_code, retry_after=retry_after_seconds(response))
+    if status >= 500:
+        return TransientError(message, api_code=api_code, retry_after=retry_after_seconds(response))
+    return None
+
+
 def status_check(response: httpx.Response) -> Error | None:
     """The generic check: any 2xx or 3xx is fine; otherwise a type by status, with the body's text."""
     if response.is_success or response.is_redirect:
         return None
     message = response.text.strip()[:500] or f"HTTP {response.status_code}"
-    status = response.status_code
-    if status == 401:
-        return SessionExpired(message)
-    if status == 429:
-        return RateLimited(message, retry_after=retry_after_seconds(response))
-    if status >= 500:
-        return TransientError(message, retry_after=retry_after_seconds(response))
-    return DatabaseError(message)
+    return transient_by_status(response, message) or DatabaseError(message)
 
 
 class Unsent(TransientError):
@@ -124,17 +130,18 @@ def redact_url(text: str) -> str:
 
 
 class _RedactCredentials(logging.Filter):
-    """httpx logs every request URL at INFO; an OAuth callback URL carries the authorization code."""
+    """httpx logs every request URL at INFO, and httpcore response headers at DEBUG: an OAuth callback URL and
+    the redirect to it carry the authorization code."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL | str) else a for a in args)
-        record.msg = redact_url(str(record.msg))
+        # The whole message: httpcore's debug lines carry headers (a redirect's Location) as nested bytes.
+        record.msg = redact_url(record.getMessage())
+        record.args = None
         return True
 
 
-for _name in ("httpx", "httpcore"):
+# A logger's filters don't apply to its children's records: name each logger httpx and httpcore log to.
+for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy", "httpcore.socks"):
     logging.getLogger(_name).addFilter(_RedactCredentials())
 
 
@@ -190,13 +197,18 @@ class HttpClient:
         renewed = False
         while True:
             self.cancel.check()
+            ticket = None
             if self.limiter is not None and operation.metered:
-                self.limiter.acquire(self.cancel, what=operation.name)
+                ticket = self.limiter.acquire(self.cancel, what=operation.name)
             request = self._client.build_request(method, self._target(url, operation), **kwargs)
             if operation.authenticated and self.auth is not None:
                 request = self.auth.apply(request)
             try:
-                response = self._send(request, operation)
+                try:
+                    response = self._send(request, operation)
+                finally:
+                    if ticket is not None and self.limiter is not None:
+                        self.limiter.complete(ticket)
                 if self.limiter is not None and self.quota_reader is not None:
                     self.limiter.observe(self.quota_reader(response))
                 failure = check(response)

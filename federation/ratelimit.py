@@ -5,8 +5,9 @@ per day per app and division, Salesforce a daily org quota. `limiter_for(key, li
 thread of the process the same `AccountLimiter` for one key (the connector chooses the key the way the vendor
 counts), and every HTTP call first `acquire`s a slot from it.
 
-- Sliding windows keep the send times of the last `calls` calls and wait until the oldest leaves the window,
-  plus a small margin for the time a request takes to reach the server (which counts arrivals).
+- Sliding windows count a call from when it is sent until a full window after its response arrived: the server
+  admitted it somewhere in between, so however long requests take to arrive, no window the server counts ever
+  holds more than `calls` (a call still in flight counts as if admitted just now).
 - Aligned windows (a clock minute) count calls since the window began; what the API reports in its headers
   (`Observation`: calls remaining, and when the window resets) tightens the count, since other processes and
   other programs spend the same quota.
@@ -33,9 +34,19 @@ from federation.errors import QuotaExhausted
 
 log = logging.getLogger("duckfed.ratelimit")
 
-#: Seconds added to a sliding window for the time a request takes to reach the server that counts it.
-ARRIVAL_MARGIN = 0.03
+#: Seconds added to a window for clock granularity and for an aligned window's start on the server.
+ARRIVAL_MARGIN = 0.01
+#: How often a caller looks again while the window is full of calls still in flight.
+IN_FLIGHT_POLL = 0.02
 DAY = 86_400.0
+
+
+@dataclass
+class Ticket:
+    """One call the limiter let through: when it was sent, and when its response arrived (None: in flight)."""
+
+    sent: float
+    done: float | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ class AccountLimiter:
         self.limit = limit
         self._clock = clock
         self._lock = threading.Lock()
-        self._sliding = {w: collections.deque[float]() for w in limit.windows if not w.aligned}
+        self._sliding = {w: collections.deque[Ticket]() for w in limit.windows if not w.aligned}
         self._aligned = [_Aligned(w) for w in limit.windows if w.aligned]
         self._paused_until = 0.0
         self._pause_reason = ""
@@ -128,17 +139,17 @@ class AccountLimiter:
         #: Seconds callers spent waiting, for progress displays and benchmarks.
         self.waited = 0.0
 
-    def acquire(self, cancel: CancelToken | None = None, *, what: str = "call") -> None:
-        """Block until one more call may be sent, and count it as sent."""
+    def acquire(self, cancel: CancelToken | None = None, *, what: str = "call") -> Ticket:
+        """Block until one more call may be sent, count it as sent, and return its ticket for `complete`."""
         while True:
             with self._lock:
                 now = self._clock()
                 self._check_daily(now)
                 delay, reason = self._delay(now)
                 if delay <= 0:
-                    self._take(now)
-                    return
-            log.info("%s: waiting %.2f s before %s: %s", self.key[0], delay, what, reason)
+                    return self._take(now)
+            if delay > IN_FLIGHT_POLL:
+                log.info("%s: waiting %.2f s before %s: %s", self.key[0], delay, what, reason)
             self.waited += delay
             if cancel is not None:
                 cancel.wait(delay)
@@ -148,27 +159,41 @@ class AccountLimiter:
     def _delay(self, now: float) -> tuple[float, str]:
         if self._paused_until > now:
             return self._paused_until - now, self._pause_reason
-        for window, sent in self._sliding.items():
-            while sent and sent[0] <= now - window.seconds - ARRIVAL_MARGIN:
-                sent.popleft()
-            if len(sent) >= window.calls:
-                return sent[0] + window.seconds + ARRIVAL_MARGIN - now, f"the API allows {window.describe()}"
+        for window, tickets in self._sliding.items():
+            span = window.seconds + ARRIVAL_MARGIN
+            while tickets and tickets[0].done is not None and tickets[0].done <= now - span:
+                tickets.popleft()
+            active = [t for t in tickets if t.done is None or t.done > now - span]
+            if len(active) >= window.calls:
+                ends = [t.done + span for t in active if t.done is not None]
+                # A window full of calls still in flight frees up as soon as one answers: look again shortly.
+                delay = min(min(ends) - now, IN_FLIGHT_POLL) if len(ends) < len(active) else min(ends) - now
+                return max(delay, 1e-3), f"the API allows {window.describe()}"
         for aligned in self._aligned:
             if not aligned.available(now):
                 # The server's window may start a moment after ours: wait the margin past its end.
                 return aligned.end(now) - now + ARRIVAL_MARGIN, f"the API allows {aligned.window.describe()}"
         return 0.0, ""
 
-    def _take(self, now: float) -> None:
-        for window, sent in self._sliding.items():
-            sent.append(now)
-            while len(sent) > window.calls:
-                sent.popleft()
+    def _take(self, now: float) -> Ticket:
+        ticket = Ticket(now)
+        for tickets in self._sliding.values():
+            tickets.append(ticket)
         for aligned in self._aligned:
             aligned.take(now)
         self._day_used += 1
         if self._daily_reported is not None:
             self._daily_reported = (self._daily_reported[0] - 1, self._daily_reported[1])
+        return ticket
+
+    def complete(self, ticket: Ticket) -> None:
+        """The call's response arrived (or it failed): its window position is known now."""
+        with self._lock:
+            ticket.done = self._clock()
+            for aligned in self._aligned:
+                # Sent at the end of one window, it may have arrived in the next: count it there too.
+                if math.floor(ticket.done / aligned.window.seconds) != math.floor(ticket.sent / aligned.window.seconds):
+                    aligned.take(ticket.done)
 
     def _check_daily(self, now: float) -> None:
         day = int(now // DAY)

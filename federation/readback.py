@@ -87,8 +87,10 @@ def lookup(connection: Database, routed: Routed, keys: Sequence[object], columns
     names = [key.name, *(c for c in columns if c != key.name)]
     listed = ", ".join(f'"{n}"' for n in names)
     pieces = []
-    for start in range(0, len(keys), KEYS_PER_LOOKUP):
-        chunk = list(dict.fromkeys(keys[start : start + KEYS_PER_LOOKUP]))
+    # Chunks of the table's own lookup size (Exact Online's URL cap fits fewer GUIDs than Salesforce's Ids).
+    per_call = routed.info.keys_per_lookup or KEYS_PER_LOOKUP
+    for start in range(0, len(keys), per_call):
+        chunk = list(dict.fromkeys(keys[start : start + per_call]))
         marks = ", ".join(f"${i}" for i in range(1, len(chunk) + 1))
         pieces.append(select(connection, f'SELECT {listed} FROM {routed.view} WHERE "{key.name}" IN ({marks})', chunk))
     schema = pa.schema([routed.info.schema.field(n) for n in names])

@@ -176,7 +176,7 @@ class Sandbox:
                 self.specs[name] = spec
                 self.servers[name] = server
                 if spec.oauth_callback:
-                    self._callbacks[name] = f"http://127.0.0.1:{_free_port()}/callback"
+                    self._callbacks[name] = f"http://127.0.0.1:{free_port()}/callback"
         except BaseException:
             self.__exit__()
             raise
@@ -226,7 +226,7 @@ class Sandbox:
         return self._cache_dir
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A loopback port nothing listens on now (the OS picks it), for an OAuth callback listener."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

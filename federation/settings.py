@@ -82,6 +82,12 @@ def _url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an http:// or https:// URL")
+    if any(ch.isspace() for ch in text.strip()):
+        raise ValueError("a URL has no spaces (is a property's & missing?)")
+    try:
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        raise ValueError("the port is not a number") from None
     # Passwords, session ids and tokens travel in every request: in clear only to this machine.
     if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         raise ValueError("plain http:// sends credentials in clear; use https://, or http:// only to a loopback host")

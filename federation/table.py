@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from federation.errors import ReadOnlyError, UnknownColumnError
-from federation.predicates import Operator, Predicate
+from federation.predicates import And, Comparison, InList, Operator, Predicate
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,20 @@ class ScanRequest:
     predicate: Predicate | None = None
     limit: int | None = None
     order_by: tuple[SortKey, ...] = ()
+
+
+def missing_filter(info: TableInfo, predicate: Predicate | None) -> str | None:
+    """The first column the API requires a filter on (`Column.required_filter`) that `predicate` does not pin with
+    `=` or `IN` in one of its top-level conjuncts, or None."""
+    parts: tuple[Predicate, ...] = (
+        () if predicate is None else predicate.operands if isinstance(predicate, And) else (predicate,)
+    )
+    pinned = {
+        p.column.lower()
+        for p in parts
+        if (isinstance(p, Comparison) and p.op is Operator.EQ) or (isinstance(p, InList) and not p.negated)
+    }
+    return next((c.name for c in info.required_filters if c.name.lower() not in pinned), None)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,11 @@ from urllib.parse import quote
 
 import pytest
 
+import federation
 from connectors.salesforce.emulator import CLIENT_ID, CLIENT_SECRET
 from federation.cli import main
 from federation.sandbox import Sandbox
+from federation.settings import normalize
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -55,7 +58,8 @@ def for_sandbox(sandbox: Sandbox, text: str, settings: Path) -> str:
     def point(match: re.Match[str]) -> str:
         scheme, url = match.group(1), match.group(0)
         known = {**sandbox.properties(scheme), "OAuthClientId": CLIENT_ID, "OAuthClientSecret": CLIENT_SECRET}
-        url = re.sub(r"([\w ]+)=…", lambda m: f"{m.group(1)}={quote(known[m.group(1)], safe='')}", url)
+        values = {normalize(name): value for name, value in known.items()}
+        url = re.sub(r"([\w ]+)=…", lambda m: f"{m.group(1)}={quote(values[normalize(m.group(1))], safe='')}", url)
         url = url.replace("/PATH/TO/OAuthSettings.txt", str(settings))
         return f"{url}&URL={quote(sandbox.endpoint(scheme), safe='')}"
 
@@ -76,8 +80,9 @@ def test_the_python_snippets_run_as_written(
             # dont_inherit: the snippet runs without this module's `from __future__ import annotations`.
             exec(compile(pointed, f"README.md:{line}", "exec", dont_inherit=True), namespace)
     finally:
-        if "con" in namespace:
-            namespace["con"].close()
+        for opened in ("con", "session"):
+            if opened in namespace:
+                namespace[opened].close()
     out = capsys.readouterr().out
     # The vendors' example finds the sandbox's floppy-disk accounts, and its login session is kept.
     assert out.count("BillingState: ") >= 1
@@ -88,7 +93,8 @@ def test_the_python_snippets_run_as_written(
 
 
 def cli_commands() -> list[str]:
-    """Every command of the README's bash blocks; the set-up commands are checked to be only those."""
+    """Every command of the README's bash blocks but the set-up ones; any other that is no `duckfed` command
+    fails `run_cli`, so none is passed over unseen."""
     commands = []
     for _, text in blocks("bash"):
         for line in text.splitlines():
@@ -125,6 +131,9 @@ def test_duckfed_sandbox_prints_urls_that_work_as_they_are(tmp_path: Path) -> No
     assert [c for c in cli_commands() if shlex.split(c, comments=True)[1:] == ["sandbox"]]
     command = Path(sys.executable).with_name("duckfed")
     server = subprocess.Popen([str(command), "sandbox"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    # Should its output change, reading it would wait forever: stop the server after a minute regardless.
+    deadline = threading.Timer(60, server.kill)
+    deadline.start()
     try:
         assert server.stdout is not None
         urls: dict[str, str] = {}
@@ -134,10 +143,9 @@ def test_duckfed_sandbox_prints_urls_that_work_as_they_are(tmp_path: Path) -> No
                 urls[found.group(1)] = found.group(2)
             if {"financialforce", "certinia"} <= set(urls):
                 break
-        import federation
-
         with federation.connect(urls["certinia"]) as con:
             assert con.execute("SELECT count(*) FROM pse__Proj__c").fetchone() == (1000,)
     finally:
+        deadline.cancel()
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0

@@ -19,13 +19,10 @@ from federation.errors import (
     OperationalError,
     ProgrammingError,
     QueryRejected,
-    RateLimited,
-    SessionExpired,
     StaleMetadata,
-    TransientError,
     UnknownTableError,
 )
-from federation.http import HttpClient, Operation, retry_after_seconds
+from federation.http import HttpClient, Operation, transient_by_status
 
 log = logging.getLogger("duckfed.salesforce")
 
@@ -82,12 +79,9 @@ def check(response: httpx.Response) -> Error | None:
         return None
     code, message = api_error(response)
     status = response.status_code
-    if status == 401:
-        return SessionExpired(message, api_code=code)
-    if status == 429:
-        return RateLimited(message, api_code=code, retry_after=retry_after_seconds(response))
-    if status >= 500:
-        return TransientError(message, api_code=code, retry_after=retry_after_seconds(response))
+    common = transient_by_status(response, message, code)
+    if common is not None:
+        return common
     if code == "INVALID_FIELD" and "No such column" in message:
         # A field the cached describe lists is gone (a custom field was deleted): the metadata is stale.
         return StaleMetadata(readable(message), api_code=code)

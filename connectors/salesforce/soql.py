@@ -12,6 +12,7 @@ import datetime
 import decimal
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Sequence
 
 from connectors.salesforce.types import IDS
@@ -21,8 +22,10 @@ from federation.table import Column
 #: The shape of a record Id: 15 case-sensitive or 18 case-insensitive-safe alphanumeric characters.
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
-#: Past this the GET URL risks the API's URI length limit; conjuncts are dropped (widening) to stay under it.
-MAX_WHERE_LENGTH = 8000
+#: Bytes the URL-encoded `q` parameter may take. The API caps the URI and headers of a request together at 16,384
+#: bytes (414/431 past that: help.salesforce.com "Maximum number of rows returned by SOQL queries over the REST
+#: API", article 000386264); the rest is left for the path and headers (the session id alone is ~110 bytes).
+MAX_ENCODED_QUERY = 12_000
 
 _ESCAPES = {
     "\\": "\\\\",
@@ -137,6 +140,11 @@ def _membership(field: str, values: Sequence[object], negated: bool) -> str | No
     return f"{field} IN ({', '.join(t for t in texts if t is not None)})"
 
 
+def encoded_length(soql: str) -> int:
+    """Bytes the statement takes in the URL's query string (UTF-8, percent-encoded: a CJK character is 9)."""
+    return len(urllib.parse.quote_plus(soql))
+
+
 def compile_select(
     object_name: str,
     fields: Sequence[str],
@@ -145,25 +153,75 @@ def compile_select(
     *,
     limit: int | None = None,
 ) -> str:
-    """`SELECT fields FROM object [WHERE …] [LIMIT n]`, with the WHERE widened to fit the URL length limit."""
-    soql = f"SELECT {', '.join(fields)} FROM {object_name}"
-    where = _bounded_where(predicate, columns)
-    if where is not None:
-        soql += f" WHERE {where}"
-    if limit is not None:
-        soql += f" LIMIT {int(limit)}"
-    return soql
+    """`SELECT fields FROM object [WHERE …] [LIMIT n]` in one statement that fits the URL: conjuncts that don't fit
+    are dropped (widening), never truncated."""
+    return compile_selects(object_name, fields, predicate, columns, limit=limit, split=False)[0]
 
 
-def _bounded_where(predicate: Predicate | None, columns: Callable[[str], Column]) -> str | None:
+def compile_selects(
+    object_name: str,
+    fields: Sequence[str],
+    predicate: Predicate | None,
+    columns: Callable[[str], Column],
+    *,
+    limit: int | None = None,
+    split: bool = True,
+) -> list[str]:
+    """Statements whose results together are the scan's rows, each fitting the URL length limit.
+
+    An IN list too long for one URL is split into chunks, one statement each (their results are disjoint: a row
+    has one value); what still doesn't fit is dropped from the WHERE (widening), never truncated.
+    """
+    head = f"SELECT {', '.join(fields)} FROM {object_name}"
+    tail = f" LIMIT {int(limit)}" if limit is not None else ""
+
+    def statement(where: str | None) -> str:
+        return head + (f" WHERE {where}" if where is not None else "") + tail
+
     if predicate is None:
-        return None
+        return [statement(None)]
     operands: list[Predicate] = list(predicate.operands) if isinstance(predicate, And) else [predicate]
     while operands:
         where = compile_where(And(tuple(operands)), columns)
-        if where is None or len(where) <= MAX_WHERE_LENGTH:
-            return where
-        # Drop the longest conjunct: the rest still narrows, and the engine filters the difference locally.
-        longest = max(operands, key=lambda o: len(compile_where(o, columns) or ""))
+        if where is None or encoded_length(statement(where)) <= MAX_ENCODED_QUERY:
+            return [statement(where)]
+        longest = max(operands, key=lambda o: encoded_length(compile_where(o, columns) or ""))
+        if split and isinstance(longest, InList) and not longest.negated:
+            rest = [o for o in operands if o is not longest]
+            chunks = _chunks(longest, rest, columns, statement)
+            if chunks is not None:
+                return chunks
+        # The rest still narrows; the engine filters the difference locally.
         operands.remove(longest)
-    return None
+    return [statement(None)]
+
+
+def _chunks(
+    listed: InList, rest: list[Predicate], columns: Callable[[str], Column], statement: Callable[[str | None], str]
+) -> list[str] | None:
+    """One statement per run of `listed`'s values that fits with the `rest` of the conjuncts, or None when even a
+    single value doesn't fit."""
+    values = list(dict.fromkeys(listed.values))  # a value listed twice would return its rows twice
+
+    def fitting(first: int, end: int) -> str | None:
+        where = compile_where(And((InList(listed.column, tuple(values[first:end])), *rest)), columns)
+        soql = statement(where)
+        return soql if where is not None and encoded_length(soql) <= MAX_ENCODED_QUERY else None
+
+    found: list[str] = []
+    first = 0
+    while first < len(values):
+        best = fitting(first, first + 1)
+        if best is None:
+            return None
+        low, high = first + 1, len(values)  # the longest run that fits ends in [low, high]
+        while low < high:
+            middle = (low + high + 1) // 2
+            trial = fitting(first, middle)
+            if trial is None:
+                high = middle - 1
+            else:
+                low, best = middle, trial
+        found.append(best)
+        first = low
+    return found

@@ -3,14 +3,14 @@ through sObject Collections (`connectors.salesforce.writes`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
 
 from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.soql import compile_select
+from connectors.salesforce.soql import compile_selects
 from connectors.salesforce.types import Page, PageDecoder, column
 from connectors.salesforce.writes import SObjectWriter
 from federation.paging import read_ahead
@@ -44,9 +44,10 @@ class SObjectTable(Table):
     def info(self) -> TableInfo:
         return table_info(self.describe)
 
-    def soql(self, request: ScanRequest) -> str:
+    def soql(self, request: ScanRequest) -> list[str]:
+        """The statements whose results together are the scan (several when a long IN list is split)."""
         columns = [self.info.column(name) for name in request.columns] or [self._key]
-        return compile_select(
+        return compile_selects(
             self.info.name,
             [c.api_name for c in columns],
             request.predicate,
@@ -61,17 +62,21 @@ class SObjectTable(Table):
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         decoder = PageDecoder([self.info.column(name) for name in request.columns])
-        soql = self.soql(request)
+        statements = self.soql(request)
 
-        def first() -> Page:
-            return decoder.decode(self.client.query(soql, self.page_size))
+        def pages(soql: str) -> Iterator[Page]:
+            def first() -> Page:
+                return decoder.decode(self.client.query(soql, self.page_size))
 
-        def following(page: Page) -> Page | None:
-            if page.next_url is None:
-                return None
-            return decoder.decode(self.client.query_more(page.next_url, self.page_size))
+            def following(page: Page) -> Page | None:
+                if page.next_url is None:
+                    return None
+                return decoder.decode(self.client.query_more(page.next_url, self.page_size))
 
-        batches = (page.batch for page in read_ahead(first, following))
+            return read_ahead(first, following)
+
+        # Statements run one after another, each only when the previous is drained, so a LIMIT still stops early.
+        batches = (page.batch for soql in statements for page in pages(soql))
         return pa.RecordBatchReader.from_batches(decoder.schema, batches)
 
     def insert(self, rows: pa.Table) -> WriteResult:

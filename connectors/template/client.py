@@ -15,13 +15,10 @@ from federation.errors import (
     DataError,
     Error,
     ProgrammingError,
-    RateLimited,
-    SessionExpired,
     StaleMetadata,
-    TransientError,
     UnknownTableError,
 )
-from federation.http import Operation, retry_after_seconds
+from federation.http import Operation, transient_by_status
 from federation.ratelimit import RateLimit, Window
 
 #: The template API's published limit: 10 calls in any sliding second per client.
@@ -55,12 +52,9 @@ def check(response: httpx.Response) -> Error | None:
         return None
     code, message = api_error(response)
     status = response.status_code
-    if status == 401:
-        return SessionExpired(message, api_code=code)
-    if status == 429:
-        return RateLimited(message, api_code=code, retry_after=retry_after_seconds(response))
-    if status >= 500:
-        return TransientError(message, api_code=code, retry_after=retry_after_seconds(response))
+    common = transient_by_status(response, message, code)
+    if common is not None:
+        return common
     if status == 400 and message.startswith("unknown fields"):
         return StaleMetadata(message, api_code=code)
     if status == 404:

@@ -10,6 +10,7 @@ that returns None makes it drop the connection without a byte of response.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping
@@ -120,6 +121,13 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: Handler) -> None:
         self.handler = handler
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gave up on a request (a timeout, an interrupted statement) closed its socket: not an error
+        # of the emulator's. Anything else is printed as the standard library does.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -38,7 +38,7 @@ def test_sliding_window_spaces_calls_by_the_window_plus_the_margin() -> None:
     limiter = AccountLimiter(("t",), RateLimit((Window(5, 1.0),)), clock)
     sent = []
     for _ in range(15):
-        limiter.acquire(cancel)
+        limiter.complete(limiter.acquire(cancel))  # each response arrives at once
         sent.append(clock.now)
     # In any window of 1 s (+ margin) never more than 5 calls, and no more waiting than that needs.
     for i in range(len(sent) - 5):
@@ -51,9 +51,9 @@ def test_aligned_window_waits_for_the_next_clock_window() -> None:
     cancel = FakeCancel(clock)
     limiter = AccountLimiter(("t",), RateLimit((Window(60, 60.0, aligned=True, name="minutely"),)), clock)
     for _ in range(60):
-        limiter.acquire(cancel)
+        limiter.complete(limiter.acquire(cancel))
     assert cancel.slept == []
-    limiter.acquire(cancel)
+    limiter.complete(limiter.acquire(cancel))
     assert clock.now == pytest.approx(600.0 * 1000 + 60 + ARRIVAL_MARGIN)
 
 
@@ -63,10 +63,10 @@ def test_what_the_api_reports_tightens_the_window() -> None:
     limiter = AccountLimiter(("t",), RateLimit((Window(60, 60.0, aligned=True, name="minutely"),)), clock)
     # Another program spent most of this minute's calls: the API says 2 are left until 6030.
     limiter.observe((Observation("minutely", 2, 6030.0),))
-    limiter.acquire(cancel)
-    limiter.acquire(cancel)
+    limiter.complete(limiter.acquire(cancel))
+    limiter.complete(limiter.acquire(cancel))
     assert cancel.slept == []
-    limiter.acquire(cancel)
+    limiter.complete(limiter.acquire(cancel))
     assert clock.now == pytest.approx(6030.0 + ARRIVAL_MARGIN)
 
 
@@ -90,6 +90,32 @@ def test_local_daily_count() -> None:
         limiter.acquire()
     clock.now += 86_400.0
     limiter.acquire()
+
+
+def test_a_slow_response_holds_its_place_in_the_window_until_it_arrives() -> None:
+    clock = FakeTime()
+    cancel = FakeCancel(clock)
+    limiter = AccountLimiter(("t",), RateLimit((Window(2, 1.0),)), clock)
+    first = limiter.acquire(cancel)
+    limiter.complete(limiter.acquire(cancel))
+    clock.now += 0.5  # the first call's response takes 0.5 s: the server may have counted it that late
+    limiter.complete(first)
+    limiter.acquire(cancel)
+    # The third call waits a full window after the *second* answered (the earlier one), not after it was sent.
+    assert clock.now == pytest.approx(1_000_000.0 + 1.0 + ARRIVAL_MARGIN)
+
+
+def test_a_call_answered_in_the_next_clock_window_counts_there_too() -> None:
+    clock = FakeTime(start=600.0 * 1000 + 59.9)
+    cancel = FakeCancel(clock)
+    limiter = AccountLimiter(("t",), RateLimit((Window(2, 60.0, aligned=True),)), clock)
+    ticket = limiter.acquire(cancel)
+    clock.now += 0.2  # answered in the next minute, where the server may have counted it
+    limiter.complete(ticket)
+    limiter.complete(limiter.acquire(cancel))
+    assert cancel.slept == []
+    limiter.complete(limiter.acquire(cancel))  # the minute's second call is its third counted one: wait
+    assert clock.now == pytest.approx(600.0 * 1000 + 120 + ARRIVAL_MARGIN)
 
 
 def test_retry_after_pauses_every_caller() -> None:

@@ -14,6 +14,7 @@ import pytest
 import federation
 from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
 from federation.emulation.quotas import Quota
+from federation.sandbox import free_port
 
 THREADS = 4
 ROWS = 250  # per scan, in pages of 50: five full pages and an empty one
@@ -32,6 +33,7 @@ def properties(emulator: TemplateEmulator, tmp_path: Path, rate_limit: str) -> d
         "InitiateOAuth": "GETANDREFRESH",
         "OAuthClientId": CLIENT_ID,
         "OAuthClientSecret": CLIENT_SECRET,
+        "CallbackURL": f"http://127.0.0.1:{free_port()}/callback",
         "OAuthSettingsLocation": str(tmp_path / "tokens.json"),
         "MetadataCacheDir": str(tmp_path / "cache"),
         "PageSize": "50",

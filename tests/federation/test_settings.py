@@ -90,3 +90,53 @@ def test_secrets_never_show() -> None:
         "Password": "***",
         "security token": "***",
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://example.com", "plain http:// sends credentials in clear"),
+        ("http://10.0.0.5:8080", "plain http:// sends credentials in clear"),
+        ("http://127.0.0.1:1 Token=x", "a URL has no spaces"),
+        ("http://127.0.0.1:port", "the port is not a number"),
+        ("ftp://example.com", "expected an http:// or https:// URL"),
+    ],
+)
+def test_urls_that_would_leak_or_break_are_refused(url: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        parse_properties(PROPS, {"User": "u", "URL": url}, source="x")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://login.salesforce.com", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2"]
+)
+def test_https_and_loopback_urls_are_accepted(url: str) -> None:
+    assert parse_properties(PROPS, {"User": "u", "URL": url}, source="x")["URL"] == url
+
+
+def test_misspelt_secrets_are_masked_too() -> None:
+    shown = redacted(PROPS, {"User": "u", "Pasword": "hunter2", "SecurityTokn": "tok", "PageSize": "500"})
+    assert shown == {"User": "u", "Pasword": "***", "SecurityTokn": "***", "PageSize": "500"}
+
+
+def test_settings_declared_as_a_dataclass() -> None:
+    from dataclasses import dataclass
+
+    from federation.connector import CommonSettings
+    from federation.settings import Kind, setting
+
+    @dataclass(frozen=True)
+    class Declared(CommonSettings):
+        region: str = setting("Region", kind=Kind.CHOICE, default="Netherlands", choices=("Netherlands", "Belgium"))
+        token: Secret | None = setting("Token", doc="A token.")
+        pages: int = setting("PageSize", default=60, doc="Rows per page.")
+
+    kinds = {p.name: p.kind for p in Declared.properties()}
+    assert (
+        kinds["Token"] is Kind.SECRET and kinds["PageSize"] is Kind.POSITIVE_INT and kinds["Pushdown"] is Kind.BOOLEAN
+    )
+    made = Declared.parse({"region": "belgium", "Token": "hunter2", "Page Size": "30"}, source="x")
+    assert (made.region, made.token, made.pages, made.pushdown) == ("Belgium", Secret("hunter2"), 30, True)
+    assert "hunter2" not in repr(made)
+    with pytest.raises(ConfigurationError, match="Region must be one of Netherlands, Belgium"):
+        Declared.parse({"Region": "Mars"}, source="x")

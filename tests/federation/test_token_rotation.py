@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
+from federation.sandbox import free_port
 
 POOL = 8
 ROUNDS = 50
@@ -64,6 +65,7 @@ def test_fifty_rotations_across_pooled_connections_and_processes(tmp_path: Path)
             "InitiateOAuth": "GETANDREFRESH",
             "OAuthClientId": CLIENT_ID,
             "OAuthClientSecret": CLIENT_SECRET,
+            "CallbackURL": f"http://127.0.0.1:{free_port()}/callback",
             "OAuthSettingsLocation": str(tmp_path / "OAuthSettings.txt"),
             "MetadataCacheDir": str(tmp_path / "cache"),
             # 16 connections query at once in every round: well within a second, not at the API's 10 a second.

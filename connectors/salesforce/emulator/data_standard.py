@@ -46,6 +46,7 @@ API_USERNAME = "myUser"
 #: The industry of the vendors' SQLAlchemy example (``filter_by(Industry="Floppy Disks")``): about one account in
 #: 85 has it (10 of the default 1,000). Industry is an unrestricted picklist: a value outside its list is valid.
 FLOPPY_DISKS = "Floppy Disks"
+_STATED_CITIES = tuple(place for place in CITIES if place[1])
 _DOMAINS = ("example.com", "example.org", "example.net", "mail.example.co.uk")
 _STAGE_NAMES = tuple(STAGES)
 
@@ -99,7 +100,10 @@ def account(ctx: GenContext, i: int) -> Record:
         name = HOSTILE_TEXT[d[2] % len(HOSTILE_TEXT)]
     else:
         name = f"{COMPANY_PREFIXES[d[2] % 20]} {COMPANY_CORES[core]} {COMPANY_SUFFIXES[d[3] % 10]}"
-    city, state, country, postal, area = CITIES[d[4] % len(CITIES)]
+    floppy = d[48] < 3
+    # The vendors' example maps BillingState as the key: its Floppy Disks accounts are in cities with a state.
+    places = _STATED_CITIES if floppy else CITIES
+    city, state, country, postal, area = places[d[4] % len(places)]
     street = f"{(d[5] | d[6] << 8) % 9000 + 1} {STREETS[d[7] % len(STREETS)]}"
     revenue = None if d[8] < 26 else float(((d[9] | d[10] << 8) % 9999 + 1) * 10 ** (3 + d[11] % 6))
     has_shipping = d[12] > 80
@@ -120,7 +124,7 @@ def account(ctx: GenContext, i: int) -> Record:
         "Fax": f"+{area} 555 {DIGITS4[(d[23] | d[24] << 8) % 10000]}" if d[25] < 40 else None,
         "AccountNumber": f"CD{100000 + i}",
         "Website": f"https://www.{_CORE_SLUGS[core]}{i}.example.com" if d[26] > 25 else None,
-        "Industry": FLOPPY_DISKS if d[48] < 3 else INDUSTRIES[d[27] % 32] if d[28] > 25 else None,
+        "Industry": FLOPPY_DISKS if floppy else INDUSTRIES[d[27] % 32] if d[28] > 25 else None,
         "AnnualRevenue": revenue,
         "NumberOfEmployees": (d[29] | d[30] << 8) % 50000 + 1 if d[31] > 25 else None,
         "Ownership": OWNERSHIP[d[32] % 4] if d[33] > 25 else None,

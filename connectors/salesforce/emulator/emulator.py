@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
+from urllib.parse import urlencode
 
 from federation.emulation.clock import Clock
 from federation.emulation.emulator import Emulator, Mutation
@@ -27,6 +28,15 @@ from .store import Store
 
 _XML = "text/xml;charset=UTF-8"
 _OAUTH_KINDS = frozenset({"token", "authorize", "revoke", "userinfo"})
+
+
+#: The URI and headers of one request together, in bytes.
+MAX_REQUEST_BYTES = 16_384
+
+
+def _request_size(exchange: Exchange) -> int:
+    uri = len(exchange.path) + len(urlencode(exchange.params))
+    return uri + sum(len(name) + len(value) + 4 for name, value in exchange.headers.items())
 
 
 class SalesforceEmulator(Emulator):
@@ -125,6 +135,9 @@ class SalesforceEmulator(Emulator):
 
     def handle(self, kind: str, exchange: Exchange) -> Reply:
         where = target(exchange.method, exchange.path)
+        if _request_size(exchange) > MAX_REQUEST_BYTES:
+            # The platform caps a request's URI and headers together (help.salesforce.com article 000386264).
+            return Reply(414, b"URI Too Long", "text/plain")
         try:
             if where.is_data:
                 return self._data(where, exchange)

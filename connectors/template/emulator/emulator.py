@@ -73,6 +73,8 @@ class TemplateEmulator(Emulator):
             self.clock,
             TokenPolicy(access_seconds=access_seconds, rotate_refresh_tokens=rotate_refresh_tokens),
         )
+        #: (table, field) pairs deleted from the schema, as an administrator removes a custom field.
+        self.removed: set[tuple[str, str]] = set()
         self._idempotent: dict[str, Reply] = {}
         self._idempotent_lock = threading.Lock()
 
@@ -116,7 +118,7 @@ class TemplateEmulator(Emulator):
                 return json_reply(200, {"tables": [{"name": n, "label": LABELS[n]} for n in SCHEMAS]})
             table = self._table(parts[0])
             if kind == "describe":
-                fields = [f.describe() for f in SCHEMAS[table]]
+                fields = [f.describe() for f in self._fields(table).values()]
                 return json_reply(200, {"name": table, "label": LABELS[table], "fields": fields})
             if kind == "records":
                 return self._list(table, exchange.params)
@@ -153,8 +155,11 @@ class TemplateEmulator(Emulator):
             raise ApiError(404, "not_found", f"no record {text!r} in {table}")
         return int(text)
 
+    def _fields(self, table: str) -> dict[str, Field]:
+        return {f.name: f for f in SCHEMAS[table] if (table, f.name) not in self.removed}
+
     def _list(self, table: str, params: Mapping[str, str]) -> Reply:
-        fields = {f.name: f for f in SCHEMAS[table]}
+        fields = self._fields(table)
         chosen = [n for n in params.get("fields", "").split(",") if n] or list(fields)
         unknown = [n for n in chosen if n not in fields]
         if unknown:
@@ -178,7 +183,7 @@ class TemplateEmulator(Emulator):
         if name not in fields or not fields[name].sortable:
             raise ApiError(400, "bad_request", f"can't order by {order!r}")
         rows.sort(key=lambda r: _sort_key(fields[name], r[name]), reverse=order.startswith("-"))
-        page = [{n: r[n] for n in chosen} for r in rows[offset : offset + limit]]
+        page = [{n: r.get(n) for n in chosen} for r in rows[offset : offset + limit]]
         return json_reply(200, {"records": page, "total": len(rows), "offset": offset, "limit": limit})
 
     def _validated(self, table: str, body: Any, *, creating: bool) -> dict[str, Any]:

@@ -12,13 +12,7 @@ import pytest
 
 import federation
 from federation.errors import AuthenticationError, ConfigurationError
-from federation.sandbox import Sandbox
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from federation.sandbox import Sandbox, free_port
 
 
 def oauth_props(sandbox: Sandbox, token_file: Path, **extra: str) -> dict[str, str]:
@@ -134,7 +128,7 @@ def test_oauth_needs_a_client_id(sf_sandbox: Sandbox, tmp_path: Path) -> None:
 def test_a_callback_in_clear_off_this_machine_is_refused(sf_sandbox: Sandbox, tmp_path: Path) -> None:
     # The authorization code would travel in clear to another host.
     props = oauth_props(sf_sandbox, tmp_path / "tokens.json", CallbackURL="http://example.invalid:33333/cb")
-    with pytest.raises(ConfigurationError, match="CallbackURL has an invalid value.*plain http://"):
+    with pytest.raises(ConfigurationError, match=r"CallbackURL has an invalid value.*plain http://"):
         count_accounts(props)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.salesforce.soql import MAX_WHERE_LENGTH, compile_select
+from connectors.salesforce.soql import MAX_ENCODED_QUERY, compile_select, compile_selects, encoded_length
 from connectors.salesforce.table import table_info
 from federation.predicates import And, Comparison, InList, IsNull, Not, Operator, Or, Predicate, pushable
 
@@ -81,4 +81,22 @@ def test_an_oversized_where_is_widened_not_truncated() -> None:
     predicate = And((InList("Id", many), Comparison("NumberOfEmployees", Operator.EQ, 3)))
     soql = compile_select("Account", ["Id"], pushable(predicate, INFO.can_push), INFO.column)
     assert soql == "SELECT Id FROM Account WHERE NumberOfEmployees = 3"
-    assert len(soql) < MAX_WHERE_LENGTH
+    assert encoded_length(soql) < MAX_ENCODED_QUERY
+
+
+@pytest.mark.parametrize("value", ["Zürich {}", "東京データ {}", "Rocket 🚀 {}", "plain {}"])
+def test_a_long_in_list_is_split_by_encoded_bytes_and_keeps_every_value(value: str) -> None:
+    values = tuple(value.format(i) for i in range(3000))
+    predicate = And((InList("Industry", values), Comparison("NumberOfEmployees", Operator.EQ, 3)))
+    statements = compile_selects("Account", ["Id"], pushable(predicate, INFO.can_push), INFO.column)
+    assert len(statements) > 1
+    assert all(encoded_length(s) <= MAX_ENCODED_QUERY for s in statements)
+    assert all(s.endswith("AND NumberOfEmployees = 3)") for s in statements)
+    sent = [v for s in statements for v in s.split("Industry IN (")[1].split(")")[0].split(", ")]
+    assert len(sent) == len(values)  # every value once: the chunks are disjoint and complete
+
+
+def test_a_long_not_in_list_is_widened_not_split() -> None:
+    values = tuple(f"Industry {i}" for i in range(3000))
+    predicate = InList("Industry", values, negated=True)
+    assert compile_selects("Account", ["Id"], predicate, INFO.column) == ["SELECT Id FROM Account"]

@@ -1,0 +1,302 @@
+"""The offset-paged tables: `List_<Name>` (a contact list's records), Lists and Messages.
+
+A contact list's records come from `GET /api/1/list/{listid}` with `datequalifiers=true` (which adds the
+`created_date` and `modified_date` columns: Created and Modified) and the time window a predicate on them allows
+(`modafter`/`modbefore`/`createdafter`/`createdbefore`, Unix seconds). A scan that reads neither date column
+uses the API's direct calls instead: `ContactId` `=`/`IN` one `GET …/record/{id}` each, and the e-mail column
+`=`/`IN` one `GET /api/1/list/lookup/{listid}?email=` each (Act-On matches e-mails without regard to case, so
+that is a superset). Writes: INSERT upserts by e-mail (`PUT …/record?email=`: sent twice, it updates the record
+the first made, so a lost reply is simply re-sent), UPDATE sets a record by id, DELETE removes up to 100 ids a
+call. Messages are read per type (`GET /api/1/message?type=`), the types a MsgType predicate allows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from connectors.acton import client
+from connectors.acton.base import MAX_LOOKUPS, ActOnTable, reads
+from connectors.acton.paging import Page, offset_pages
+from connectors.acton.query import never_holds, path_segment, texts, time_window, value_set
+from connectors.acton.types import FILLED, FLAG, LOOKUP, MILLIS, TEXT, WHOLE, WINDOW, batch, column, text_value
+from federation.errors import Error, IntegrityError
+from federation.http import HttpClient, Operation
+from federation.table import Column, ScanRequest, TableInfo, WriteResult
+
+EMAIL = "E-mail Address"
+#: Columns every record of a download has a value in.
+ALWAYS_FILLED = frozenset({"ContactId", "Created", "Modified"})
+MESSAGE_TYPES = ("SENT", "DRAFT", "TEMPLATE", "TRIGGERED", "FAILED", "SCHEDULED")
+Row = dict[str, object]
+
+
+class PagedTable(ActOnTable):
+    def __init__(self, http: HttpClient, info: TableInfo, page_size: int) -> None:
+        super().__init__(http, info)
+        self.page_size = page_size
+
+    def pages(
+        self,
+        request: ScanRequest,
+        path: str,
+        operation: Operation,
+        params: Mapping[str, str],
+        read: Callable[[Any], Page[Row]],
+    ) -> Iterator[list[Row]]:
+        def fetch(offset: int, count: int) -> Page[Row]:
+            query = {**params, "offset": str(offset), "count": str(count)}
+            return read(self.call("GET", path, operation, params=query))
+
+        first = min(self.page_size, request.limit) if request.limit else self.page_size
+        key = self.info.key_columns[0].api_name
+        return offset_pages(
+            fetch, lambda row: _hashable(row[key]), page_size=self.page_size, first_page=first, what=self.info.name
+        )
+
+    def reader(self, request: ScanRequest, pages: Iterator[list[Row]]) -> pa.RecordBatchReader:
+        wanted = self.wanted(request)
+        return pa.RecordBatchReader.from_batches(self.schema(wanted), (batch(rows, wanted) for rows in pages))
+
+
+def _hashable(value: object) -> Hashable:
+    return value if isinstance(value, Hashable) else repr(value)
+
+
+# -- List_<Name> ------------------------------------------------------------------------------------------------
+
+
+def record_columns(headers: Sequence[str]) -> tuple[Column, ...]:
+    """The columns of a list with these headings (the download's `headers` without `_contact_id_`)."""
+    fields = [
+        column(
+            name,
+            TEXT,
+            pushdown=LOOKUP if name == EMAIL else frozenset(),
+            insertable=True,
+            updatable=True,
+            required=name == EMAIL,
+            description="The contact's e-mail: INSERT upserts by it." if name == EMAIL else "",
+        )
+        for name in headers
+    ]
+    return (
+        column(
+            "ContactId", TEXT, "_contact_id_", nullable=False, primary_key=True, pushdown=LOOKUP | FILLED, exact=True
+        ),
+        *fields,
+        column("Created", MILLIS, "created_date", nullable=False, pushdown=WINDOW),
+        column("Modified", MILLIS, "modified_date", nullable=False, pushdown=WINDOW),
+    )
+
+
+def _records(body: Any) -> Page[Row]:
+    headers = body.get("headers", [])
+    return Page([dict(zip(headers, values, strict=False)) for values in body.get("data", [])], int(body["totalCount"]))
+
+
+class RecordsTable(PagedTable):
+    """One contact list's records."""
+
+    def __init__(self, http: HttpClient, info: TableInfo, page_size: int, list_id: str, headers: Sequence[str]) -> None:
+        super().__init__(http, info, page_size)
+        self.list_id = list_id
+        self.headers = list(headers)
+        self.path = f"/api/1/list/{path_segment(list_id)}"
+
+    def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
+        return self.reader(request, self._pages(request))
+
+    def _pages(self, request: ScanRequest) -> Iterator[list[Row]]:
+        predicate = request.predicate
+        if never_holds(predicate, ALWAYS_FILLED):
+            return iter([[]])
+        direct = not reads(request) & {"Created", "Modified"}
+        ids = texts(value_set(predicate, "ContactId"))
+        emails = texts(value_set(predicate, EMAIL)) if EMAIL in self.headers else None
+        if direct and ids is not None and len(ids) <= MAX_LOOKUPS:
+            return iter([self._by_id(ids)])
+        if direct and emails is not None and len(emails) <= MAX_LOOKUPS:
+            return iter([self._by_email(emails)])
+        params = {"datequalifiers": "true"}
+        params |= time_window(predicate, "Modified").params("modafter", "modbefore")
+        params |= time_window(predicate, "Created").params("createdafter", "createdbefore")
+        return self.pages(request, self.path, client.DOWNLOAD, params, _records)
+
+    def _by_id(self, ids: Sequence[str]) -> list[Row]:
+        found = []
+        for record_id in ids:
+            try:
+                values = self.call("GET", f"{self.path}/record/{path_segment(record_id)}", client.GET_RECORD)
+            except Error as error:
+                if client.is_not_found(error):
+                    continue
+                raise
+            found.append(dict(zip(["_contact_id_", *self.headers], values, strict=False)))
+        return found
+
+    def _by_email(self, emails: Sequence[str]) -> list[Row]:
+        seen: dict[object, Row] = {}
+        lookup = f"/api/1/list/lookup/{path_segment(self.list_id)}"
+        for email in emails:
+            if email:
+                for row in _records(self.call("GET", lookup, client.LOOKUP, params={"email": email})).rows:
+                    seen.setdefault(row["_contact_id_"], row)
+        return list(seen.values())
+
+    def _body(self, row: Mapping[str, object]) -> bytes:
+        fields = {self.info.column(name).api_name: text_value(value) for name, value in row.items()}
+        return orjson.dumps(fields)
+
+    def insert(self, rows: pa.Table) -> WriteResult:
+        keys: list[object] = []
+        for position, row in enumerate(rows.to_pylist()):
+            email = row.get(EMAIL)
+            if not email:
+                raise IntegrityError(f"row {position + 1}: INSERT into {self.info.name} upserts by {EMAIL!r}: give one")
+            try:
+                body = self.call(
+                    "PUT",
+                    f"{self.path}/record",
+                    client.UPSERT,
+                    params={"email": str(email)},
+                    content=self._body(row),
+                    headers={"Content-Type": "application/json"},
+                )
+                key = body.get("id") or body.get("contact_id") or self._key_of(str(email))
+            except Error as error:
+                raise self.failed("INSERT", position, rows.num_rows, keys, error) from None
+            keys.append(key)
+        return WriteResult(len(keys), tuple(keys))
+
+    def _key_of(self, email: str) -> object:
+        """The id of the record an upsert wrote, for a reply that does not name it (the documented `{}`)."""
+        found = self._by_email([email])
+        return found[0]["_contact_id_"] if found else None
+
+    def update(self, keys: Sequence[object], values: pa.Table) -> WriteResult:
+        rows = values.to_pylist()
+
+        def send(position: int, key: object) -> bool:
+            path = f"{self.path}/record/{path_segment(str(key))}"
+            headers = {"Content-Type": "application/json"}
+            self.call("PUT", path, client.UPDATE_RECORD, content=self._body(rows[position]), headers=headers)
+            return True
+
+        return self.each_key("UPDATE", keys, send)
+
+    def delete(self, keys: Sequence[object]) -> WriteResult:
+        deleted: list[object] = []
+        for start in range(0, len(keys), 100):
+            chunk = [str(k) for k in keys[start : start + 100]]
+            try:
+                body = self.call(
+                    "DELETE", f"{self.path}/record", client.DELETE_RECORDS, params={"contactids": ",".join(chunk)}
+                )
+            except Error as error:
+                raise self.failed("DELETE", start, len(keys), deleted, error) from None
+            # Ids Act-On did not delete were not there (any more): "Invalid contact id".
+            missing = {str(f.get("id")) for f in body.get("failedList", ())}
+            deleted.extend(k for k in chunk if k not in missing)
+        return WriteResult(len(deleted), tuple(deleted))
+
+
+# -- Lists ------------------------------------------------------------------------------------------------------
+
+LIST_COLUMNS = (
+    column("Id", TEXT, "id", nullable=False, primary_key=True),
+    column("Name", TEXT, "name", insertable=True, required=True),
+    column("FolderName", TEXT, "folderName", insertable=True),
+    column("Description", TEXT, "description"),
+    column("SourceSize", WHOLE, "sourceSize"),
+    column("SourceName", TEXT, "sourceName"),
+    column("LastModified", MILLIS, "tsLastModified"),
+    column("LastCounted", MILLIS, "tsLastCounted"),
+    column("SourceTime", MILLIS, "tsSource"),
+    column(
+        "Headers",
+        TEXT,
+        "headers",
+        insertable=True,
+        description="INSERT only: the new list's columns, separated by semicolons (default: First Name; "
+        "Last Name; E-mail Address); NULL when read.",
+    ),
+)
+DEFAULT_HEADERS = ("First Name", "Last Name", EMAIL)
+
+
+def _listing(body: Any) -> Page[Row]:
+    return Page(list(body.get("result", [])), int(body["totalCount"]))
+
+
+class ListsTable(PagedTable):
+    """The account's contact lists; INSERT creates one (and a new `List_<Name>` table appears)."""
+
+    def __init__(self, http: HttpClient, info: TableInfo, page_size: int, changed: Callable[[], None]) -> None:
+        super().__init__(http, info, page_size)
+        self._changed = changed
+
+    def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
+        params = {"listingtype": "contact_list"}
+        return self.reader(request, self.pages(request, "/api/1/list", client.LIST_LISTS, params, _listing))
+
+    def insert(self, rows: pa.Table) -> WriteResult:
+        keys: list[object] = []
+        try:
+            for position, row in enumerate(rows.to_pylist()):
+                headers = [h.strip() for h in str(row.get("Headers") or "").split(";") if h.strip()]
+                heading = io.StringIO()
+                csv.writer(heading).writerow(headers or DEFAULT_HEADERS)
+                form = {
+                    "listname": (None, str(row["Name"])),
+                    "foldername": (None, str(row.get("FolderName") or "Default Folder")),
+                    "headings": (None, "Y"),
+                    "fieldseparator": (None, "COMMA"),
+                    "quotecharacter": (None, "DOUBLE_QUOTE"),
+                    "file": ("list.csv", heading.getvalue().encode(), "text/csv"),
+                }
+                try:
+                    body = self.call("POST", "/api/1/list", client.CREATE_LIST, files=form)
+                except Error as error:
+                    raise self.failed("INSERT", position, rows.num_rows, keys, error) from None
+                keys.append(body.get("listId"))
+        finally:
+            if keys:
+                self._changed()
+        return WriteResult(len(keys), tuple(keys))
+
+
+# -- Messages ---------------------------------------------------------------------------------------------------
+
+MESSAGE_COLUMNS = (
+    column("Id", TEXT, "msgId", nullable=False, primary_key=True),
+    column("Name", TEXT, "name"),
+    # The API's `type` parameter selects exactly the messages of one type (OpenAPI: GET /api/1/message).
+    column("MsgType", TEXT, "msgType", pushdown=LOOKUP, exact=True),
+    column("TimeStamp", MILLIS, "timeStamp"),
+    column("TimeWhen", TEXT, "timeWhen"),
+    column("SenderName", TEXT, "senderName"),
+    column("SenderId", TEXT, "senderId"),
+    column("SenderEmail", TEXT, "senderEmail"),
+    column("IsTextOnly", FLAG, "isTextOnly"),
+)
+
+
+def _messages(body: Any) -> Page[Row]:
+    return Page(list(body.get("msgresult", [])), int(body["totalCount"]))
+
+
+class MessagesTable(PagedTable):
+    def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
+        allowed = value_set(request.predicate, "MsgType")
+        kinds = [t for t in MESSAGE_TYPES if allowed is None or t in allowed]
+        pages = (
+            self.pages(request, "/api/1/message", client.LIST_MESSAGES, {"type": kind}, _messages) for kind in kinds
+        )
+        return self.reader(request, itertools.chain.from_iterable(pages))

@@ -1,0 +1,87 @@
+"""Offset paging that notices when the records shift under it, and re-reads instead of skipping or repeating.
+
+Act-On pages lists, records and messages by `offset`/`count` (at most 1,000) with a `totalCount`; there is no
+cursor and no stable sort key to page by. A record deleted before the current offset moves every later record
+back by one (the next page would skip one), and one inserted before it moves them forward (a repeat). So every
+page after the first starts one record early: the record at `offset - 1` must be the last one the previous page
+ended with, and `totalCount` must be unchanged. If either moved, the scan starts again from offset 0, handing
+out only records it has not handed out yet; after `MAX_RESTARTS` restarts it fails clearly rather than return a
+skewed result. A record that exists throughout the scan therefore appears exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from federation.errors import OperationalError
+from federation.paging import read_ahead
+
+Row = TypeVar("Row")
+
+#: Records per request at most (the API's documented maximum).
+MAX_COUNT = 1000
+MAX_RESTARTS = 3
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """What one request returned: its rows and the API's `totalCount`."""
+
+    rows: Sequence[Row]
+    total: int
+
+
+@dataclass(frozen=True)
+class _Step(Generic[Row]):
+    fresh: Sequence[Row]
+    #: Position of the next record not read yet, the key of the last record read, the total seen, restarts.
+    offset: int
+    last: Hashable | None
+    total: int
+    restarts: int
+
+
+class ShiftedError(OperationalError):
+    """The records kept moving while they were paged: the scan gave up instead of returning a skewed result."""
+
+
+def offset_pages(
+    fetch: Callable[[int, int], Page[Row]],
+    key: Callable[[Row], Hashable],
+    *,
+    page_size: int,
+    first_page: int,
+    what: str,
+) -> Iterator[list[Row]]:
+    """Pages of rows, each record once; `fetch(offset, count)` reads one page, `key` names a record."""
+
+    def start(restarts: int) -> _Step[Row]:
+        if restarts > MAX_RESTARTS:
+            raise ShiftedError(
+                f"the records of {what} kept changing while they were read ({MAX_RESTARTS} restarts); "
+                "try again when they are stable, or narrow the query"
+            )
+        page = fetch(0, first_page if restarts == 0 else page_size)
+        rows = list(page.rows)
+        return _Step(rows, len(rows), key(rows[-1]) if rows else None, page.total, restarts)
+
+    def following(step: _Step[Row]) -> _Step[Row] | None:
+        if not step.fresh or step.offset >= step.total:
+            return None
+        page = fetch(step.offset - 1, min(page_size + 1, MAX_COUNT))
+        rows = list(page.rows)
+        if not rows or key(rows[0]) != step.last or page.total != step.total:
+            return start(step.restarts + 1)
+        fresh = rows[1:]
+        last = key(fresh[-1]) if fresh else step.last
+        return _Step(fresh, step.offset + len(fresh), last, step.total, step.restarts)
+
+    emitted: set[Hashable] = set()
+    for step in read_ahead(lambda: start(0), following):
+        # After a restart the pages repeat what was handed out already: only the rest goes on.
+        out = [row for row in step.fresh if key(row) not in emitted]
+        emitted.update(key(row) for row in out)
+        if out or not emitted:
+            yield out

@@ -1,0 +1,11 @@
+"""SQLAlchemy dialect `sageintacct://`."""
+
+from __future__ import annotations
+
+from federation.dialect import FederationDialect
+
+
+class SageIntacctDialect(FederationDialect):
+    scheme = "sageintacct"
+    # SQLAlchemy reads this from each concrete class; duckdb-engine's compiler does not support the cache.
+    supports_statement_cache = False
