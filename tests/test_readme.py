@@ -28,12 +28,21 @@ import pytest
 import federation
 from connectors.salesforce.emulator import CLIENT_ID, CLIENT_SECRET
 from federation.cli import main
+from federation.registry import schemes
 from federation.sandbox import Sandbox
 from federation.settings import normalize
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-SOURCE_URL = re.compile(r"\b(financialforce|certinia):///\?[^\n\"']*")
+# A URL ends at a quote, except a value quoted inside it (Exact Online's `Region='United States'`).
+SOURCE_URL = re.compile(rf"\b({'|'.join(schemes())}):///\?(?:[^\n\"']|'[^'\n\"]*'(?=[&\"\n]))*")
+#: What an OAuth source's example leaves for the user to add: their app's client, and its redirect URL.
+OAUTH_CLIENT = ("OAuthClientId", "OAuthClientSecret", "CallbackURL")
+#: The smallest valid PNG (1×1), for the Act-On example's upload of logo.png.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 SETUP = ("python3 -m venv .venv", ".venv/bin/pip install", ".venv/bin/python -m pytest")
 
 
@@ -45,10 +54,11 @@ def blocks(language: str) -> list[tuple[int, str]]:
 
 @pytest.fixture()
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """A sandbox of the README's two sources; the snippets' files go to a temporary directory and home."""
+    """A sandbox of every source; the snippets' files go to a temporary directory and home."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    with Sandbox(sources=["financialforce", "certinia"]) as running:
+    (tmp_path / "logo.png").write_bytes(PNG)
+    with Sandbox() as running:
         yield running
 
 
@@ -61,6 +71,12 @@ def for_sandbox(sandbox: Sandbox, text: str, settings: Path) -> str:
         values = {normalize(name): value for name, value in known.items()}
         url = re.sub(r"([\w ]+)=…", lambda m: f"{m.group(1)}={quote(values[normalize(m.group(1))], safe='')}", url)
         url = url.replace("/PATH/TO/OAuthSettings.txt", str(settings))
+        given = {normalize(part.split("=", 1)[0]) for part in url.split("?", 1)[1].split("&")}
+        sandboxed = sandbox.properties(scheme)
+        if "initiateoauth" in given and not any(normalize(n) in given for n in ("User", "OAuthClientId")):
+            # An OAuth example: the user adds their app's client (here the sandbox's) to it.
+            extra = {n: sandboxed[n] for n in OAUTH_CLIENT if n in sandboxed and normalize(n) not in given}
+            url += "".join(f"&{n}={quote(v, safe='')}" for n, v in extra.items())
         return f"{url}&URL={quote(sandbox.endpoint(scheme), safe='')}"
 
     pointed = SOURCE_URL.sub(point, text)
@@ -86,6 +102,8 @@ def test_the_python_snippets_run_as_written(
     out = capsys.readouterr().out
     # The vendors' example finds the sandbox's floppy-disk accounts, and its login session is kept.
     assert out.count("BillingState: ") >= 1
+    # The other vendors' examples find what their sandboxes hold for them.
+    assert "Name:  " in out and "TotalDue: " in out and "CreditLinePurchase: " in out and "FolderName:  New Folder" in out
     assert (tmp_path / "OAuthSettings.txt").stat().st_mode & 0o777 == 0o600
     assert Path("invoices.parquet").stat().st_size > 0
     held = {r["Name"] for r in sandbox.server("financialforce").store.records("Account")}
