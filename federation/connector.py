@@ -13,11 +13,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from federation.catalog import MetadataCache, table_key
+from federation.catalog import MetadataCache, namespace, table_key
 from federation.errors import ConfigurationError, UnknownTableError
-from federation.http import HttpClient
+from federation.http import HttpClient, ResponseCheck, RetryPolicy
 from federation.ratelimit import AccountLimiter, RateLimit, limiter_for, parse_rate_limit
 from federation.settings import Kind, Property, Settings, setting
 from federation.table import Table
@@ -75,6 +75,18 @@ class Connector(abc.ABC):
         self.cache: MetadataCache | None = None
         self._tables: dict[str, Table] = {}
         self._tables_lock = threading.Lock()
+
+    def http_client(self, check: ResponseCheck, **options: Any) -> HttpClient:
+        """An HTTP client for this source with the common settings applied (Timeout, MaxRetries); `options` are
+        `HttpClient`'s others (limiter, quota_reader, headers)."""
+        retry = RetryPolicy(attempts=self.config.max_retries)
+        return HttpClient(source=self.scheme, check=check, timeout=self.config.timeout, retry=retry, **options)
+
+    def metadata_cache(self, *identity: str) -> MetadataCache:
+        """The on-disk metadata cache of this source for one endpoint and user (`identity`, never a secret)."""
+        config = self.config
+        space = namespace(self.scheme, *identity)
+        return MetadataCache(config.metadata_cache_dir, space, config.metadata_cache_ttl, scheme=self.scheme)
 
     def rate_limiter(self, *account: str, default: RateLimit) -> AccountLimiter:
         """The process-wide limiter for this account (keyed as the vendor counts: `account` parts), with the

@@ -34,6 +34,16 @@ class Operator(enum.Enum):
 #: Operators safe to push for any column whose API comparison agrees exactly with DuckDB's.
 ALL_OPERATORS = frozenset(Operator)
 
+#: The comparisons by the short names OData and many JSON APIs give them (`eq`, `ne`, `lt`, …).
+SHORT_NAMES = {
+    Operator.EQ: "eq",
+    Operator.NE: "ne",
+    Operator.LT: "lt",
+    Operator.LE: "le",
+    Operator.GT: "gt",
+    Operator.GE: "ge",
+}
+
 _NEGATED = {
     Operator.EQ: Operator.NE,
     Operator.NE: Operator.EQ,

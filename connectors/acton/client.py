@@ -17,12 +17,9 @@ from federation.errors import (
     DataError,
     Error,
     ProgrammingError,
-    RateLimited,
-    SessionExpired,
     StaleMetadata,
-    TransientError,
 )
-from federation.http import Operation, retry_after_seconds
+from federation.http import Operation, transient_by_status
 from federation.ratelimit import RateLimit, Window
 
 #: Act-On's published limits (developer.act-on.com, API overview): 5 calls in any second, 30,000 a day.
@@ -76,12 +73,9 @@ def check(response: httpx.Response) -> Error | None:
         return None
     code, message = api_error(response)
     status = response.status_code
-    if status == 401:
-        return SessionExpired(message, api_code=code)
-    if status == 429:
-        return RateLimited(message, api_code=code, retry_after=retry_after_seconds(response))
-    if status >= 500:
-        return TransientError(message, api_code=code, retry_after=retry_after_seconds(response))
+    common = transient_by_status(response, message, code)
+    if common is not None:
+        return common
     if code == INVALID_COLUMN:
         # The list no longer has a column its cached description names.
         return StaleMetadata(message, api_code=code)

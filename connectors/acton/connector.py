@@ -37,10 +37,9 @@ from connectors.acton.lists import (
 from connectors.acton.paging import MAX_COUNT
 from connectors.acton.query import path_segment
 from federation.auth import SessionAuth
-from federation.catalog import MetadataCache, namespace, table_key
+from federation.catalog import table_key
 from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
-from federation.http import HttpClient, RetryPolicy
 from federation.oauth import OAuthEndpoints, OAuthFlow, OAuthPolicy, OAuthSettings, reveal
 from federation.settings import Kind, Secret, setting
 from federation.table import Deletions, Partitioning, Table, TableInfo
@@ -100,11 +99,8 @@ class ActOnConnector(Connector):
         self.acton = config
         base = config.url or (EU if config.region == "EU" else PRODUCTION)
         account = config.user or config.oauth_client_id or "token"
-        http = HttpClient(
-            source=self.scheme,
-            check=client.check,
-            timeout=config.timeout,
-            retry=RetryPolicy(attempts=config.max_retries),
+        http = self.http_client(
+            client.check,
             # Act-On counts calls per account, and the user names the account: one limiter per host and user.
             limiter=self.rate_limiter(urlsplit(base).netloc, account, default=client.LIMIT),
         )
@@ -120,12 +116,7 @@ class ActOnConnector(Connector):
         )
         http.auth = SessionAuth(flow, skew=60.0)
         self.http = http
-        self.cache = MetadataCache(
-            config.metadata_cache_dir,
-            namespace(self.scheme, base, account),
-            config.metadata_cache_ttl,
-            scheme=self.scheme,
-        )
+        self.cache = self.metadata_cache(base, account)
 
     def _get(self, path: str, **params: str) -> Any:
         assert self.http is not None

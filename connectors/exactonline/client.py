@@ -23,11 +23,9 @@ from federation.errors import (
     Error,
     ProgrammingError,
     RateLimited,
-    SessionExpired,
     StaleMetadata,
-    TransientError,
 )
-from federation.http import Operation, retry_after_seconds
+from federation.http import Operation, retry_after_seconds, transient_by_status
 from federation.ratelimit import Observation, RateLimit, Window
 
 log = logging.getLogger("duckfed.exactonline")
@@ -62,12 +60,11 @@ def check(response: httpx.Response) -> Error | None:
     if response.is_success:
         return None
     message, status = message_of(response), response.status_code
-    if status == 401:
-        return SessionExpired(message)
     if status == 429:
         return RateLimited(message, retry_after=_retry_after(response))
-    if status >= 500:
-        return TransientError(message, retry_after=retry_after_seconds(response))
+    common = transient_by_status(response, message)
+    if common is not None:
+        return common
     if status == 403:
         return AuthenticationError(message)
     if status == 400 and message.startswith("No property"):

@@ -23,10 +23,8 @@ from connectors.exactonline.entities import BY_NAME, ENTITIES
 from connectors.exactonline.table import EntityTable
 from connectors.exactonline.types import column
 from federation.auth import SessionAuth
-from federation.catalog import MetadataCache, namespace
 from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
-from federation.http import HttpClient, RetryPolicy
 from federation.oauth import OAuthEndpoints, OAuthFlow, OAuthPolicy, OAuthSettings
 from federation.settings import setting
 from federation.table import Deletions, Table, TableInfo
@@ -104,11 +102,8 @@ class ExactOnlineConnector(Connector):
         self.exact = config
         self.base = config.url or config.host
         self.quota = client.QuotaWatch()
-        http = HttpClient(
-            source=self.scheme,
-            check=client.check,
-            timeout=config.timeout,
-            retry=RetryPolicy(attempts=config.max_retries),
+        http = self.http_client(
+            client.check,
             headers={"Accept": "application/json"},
             quota_reader=self.quota,
         )
@@ -123,12 +118,7 @@ class ExactOnlineConnector(Connector):
         )
         http.auth = SessionAuth(flow, skew=REFRESH_SKEW)
         self.http = http
-        self.cache = MetadataCache(
-            config.metadata_cache_dir,
-            namespace(self.scheme, base, config.oauth_client_id or "token"),
-            config.metadata_cache_ttl,
-            scheme=self.scheme,
-        )
+        self.cache = self.metadata_cache(base, config.oauth_client_id or "token")
         self._division: int | None = config.division_code
         self._division_lock = threading.Lock()
         if self._division is not None:

@@ -17,16 +17,9 @@ import decimal
 import math
 import uuid
 
-from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
+from federation.predicates import SHORT_NAMES, And, Comparison, InList, IsNull, Operator, Or, Predicate
 
-_OPS = {
-    Operator.EQ: "eq",
-    Operator.NE: "ne",
-    Operator.LT: "lt",
-    Operator.LE: "le",
-    Operator.GT: "gt",
-    Operator.GE: "ge",
-}
+_OPS = SHORT_NAMES
 _RANGES = {"Edm.Byte": (0, 255), "Edm.Int16": (-(2**15), 2**15 - 1), "Edm.Int32": (-(2**31), 2**31 - 1)}
 _RANGES["Edm.Int64"] = (-(2**63), 2**63 - 1)
 

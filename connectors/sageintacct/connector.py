@@ -19,10 +19,10 @@ from connectors.sageintacct.client import BodySession, GatewayLogin, Sender, fun
 from connectors.sageintacct.table import MAX_PAGE, ObjectTable
 from connectors.sageintacct.types import column, table_name
 from connectors.sageintacct.writes import FILLED
-from federation.catalog import MetadataCache, namespace, table_key
+from federation.catalog import table_key
 from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
-from federation.http import HttpClient, Operation, RetryPolicy
+from federation.http import Operation
 from federation.oauth import reveal
 from federation.settings import Secret, setting
 from federation.table import Deletions, Ordering, Partitioning, Table, TableInfo
@@ -83,11 +83,8 @@ class SageIntacctConnector(Connector):
         self.intacct = config
         self.zone = zoneinfo.ZoneInfo(config.time_zone)
         gateway = config.gateway
-        http = HttpClient(
-            source=self.scheme,
-            check=client.check,
-            timeout=config.timeout,
-            retry=RetryPolicy(attempts=config.max_retries),
+        http = self.http_client(
+            client.check,
             # The gateway counts per company: every connection of this process to it shares one limiter.
             limiter=self.rate_limiter(urlsplit(gateway).netloc, config.company_id or "", default=client.LIMIT),
         )
@@ -97,12 +94,7 @@ class SageIntacctConnector(Connector):
             login["locationid"] = config.entity_id
         http.auth = BodySession(GatewayLogin(http, gateway, self.sender, login), skew=60.0)
         self.http = http
-        self.cache = MetadataCache(
-            config.metadata_cache_dir,
-            namespace(self.scheme, gateway, config.company_id or "", config.user or "", config.entity_id or ""),
-            config.metadata_cache_ttl,
-            scheme=self.scheme,
-        )
+        self.cache = self.metadata_cache(gateway, config.company_id or "", config.user or "", config.entity_id or "")
 
     def _call(self, body: str, operation: Operation) -> Any:
         assert self.http is not None

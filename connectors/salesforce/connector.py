@@ -16,10 +16,10 @@ from connectors.salesforce.auth import SoapLogin, oauth_endpoints
 from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, check
 from connectors.salesforce.table import SObjectTable
 from federation.auth import Login, SessionAuth
-from federation.catalog import MetadataCache, namespace, table_key
+from federation.catalog import table_key
 from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
-from federation.http import HttpClient, RetryPolicy
+from federation.http import HttpClient
 from federation.oauth import OAuthFlow, OAuthPolicy, OAuthSettings, reveal
 from federation.settings import Secret, setting
 from federation.table import Table
@@ -99,18 +99,11 @@ class SalesforceConnector(Connector):
         config = self.config
         assert isinstance(config, SalesforceSettings)
         self.sf = config
-        http = HttpClient(
-            source=self.scheme, check=check, timeout=config.timeout, retry=RetryPolicy(attempts=config.max_retries)
-        )
+        http = self.http_client(check)
         http.auth = SessionAuth(self._login(http))
         self.http = http
         self.client = SalesforceClient(http, config.version)
-        self.cache = MetadataCache(
-            config.metadata_cache_dir,
-            namespace(self.scheme, config.login_url, config.identity, config.version),
-            config.metadata_cache_ttl,
-            scheme=self.scheme,
-        )
+        self.cache = self.metadata_cache(config.login_url, config.identity, config.version)
 
     def _login(self, http: HttpClient) -> Login:
         """SOAP login with User/Password/SecurityToken unless an OAuth client or token is given; the session or

@@ -18,10 +18,10 @@ from connectors.template import client
 from connectors.template.table import MAX_PAGE, RecordsTable
 from connectors.template.types import column
 from federation.auth import SessionAuth
-from federation.catalog import MetadataCache, namespace, table_key
+from federation.catalog import table_key
 from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
-from federation.http import HttpClient, Operation, RetryPolicy
+from federation.http import Operation
 from federation.oauth import OAuthEndpoints, OAuthFlow, OAuthPolicy, OAuthSettings, reveal
 from federation.settings import Secret, setting
 from federation.table import Ordering, Partitioning, Table, TableInfo
@@ -55,11 +55,8 @@ class TemplateConnector(Connector):
         assert isinstance(config, TemplateSettings)
         self.template = config
         base = config.url or PRODUCTION
-        http = HttpClient(
-            source=self.scheme,
-            check=client.check,
-            timeout=config.timeout,
-            retry=RetryPolicy(attempts=config.max_retries),
+        http = self.http_client(
+            client.check,
             # The API counts calls per client: every connection of this process with the same client shares one.
             limiter=self.rate_limiter(urlsplit(base).netloc, config.oauth_client_id or "token", default=client.LIMIT),
         )
@@ -75,12 +72,7 @@ class TemplateConnector(Connector):
         )
         http.auth = SessionAuth(flow, skew=30.0)
         self.http = http
-        self.cache = MetadataCache(
-            config.metadata_cache_dir,
-            namespace(self.scheme, base, config.oauth_client_id or "token"),
-            config.metadata_cache_ttl,
-            scheme=self.scheme,
-        )
+        self.cache = self.metadata_cache(base, config.oauth_client_id or "token")
 
     def _get(self, path: str, operation: Operation) -> object:
         assert self.http is not None

@@ -15,16 +15,9 @@ from typing import Any
 
 import orjson
 
-from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
+from federation.predicates import SHORT_NAMES, And, Comparison, InList, IsNull, Or, Predicate
 
-_OPS = {
-    Operator.EQ: "eq",
-    Operator.NE: "ne",
-    Operator.LT: "lt",
-    Operator.LE: "le",
-    Operator.GT: "gt",
-    Operator.GE: "ge",
-}
+_OPS = SHORT_NAMES
 
 
 def literal(value: object) -> Any | None:
