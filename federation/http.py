@@ -200,7 +200,7 @@ class HttpClient:
             ticket = None
             if self.limiter is not None and operation.metered:
                 ticket = self.limiter.acquire(self.cancel, what=operation.name)
-            request = self._client.build_request(method, self._target(url, operation), **kwargs)
+            request = self._client.build_request(method, self._target(url), **kwargs)
             if operation.authenticated and self.auth is not None:
                 request = self.auth.apply(request)
             try:
@@ -239,7 +239,7 @@ class HttpClient:
                 )
                 self.cancel.wait(pause)
 
-    def _target(self, url: str, operation: Operation) -> str:
+    def _target(self, url: str) -> str:
         if url.startswith("/") and self.auth is not None:
             return self.auth.endpoint().rstrip("/") + url
         return url
