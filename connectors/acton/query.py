@@ -6,6 +6,12 @@ the API looks up one by one (an image or record id, a contact's e-mail, a messag
 predicate — an AND keeps what narrows, an OR narrows only when every alternative does — and the engine
 re-applies the exact predicate to each row. Values travel only as query parameters (encoded by httpx) or as
 path segments escaped by `path_segment`, so a hostile value can't change a request's meaning.
+
+Sources for what is pushed: Act-On's published OpenAPI documents (developer.act-on.com; the `list` download's
+`modafter`/`modbefore`/`createdafter`/`createdbefore` in Unix time, `/api/1/list/{listid}/record/{recordid}`,
+the e-mail lookup, `/api/1/image/{id}` and the message `type` parameter — api-protocols.md §3). Whether the
+time windows are inclusive is not documented (UNCONFIRMED): they are widened by a second so the result is a
+superset either way.
 """
 
 from __future__ import annotations
