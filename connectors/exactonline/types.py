@@ -4,11 +4,12 @@ Types follow the commercial connectors: Edm.Guid is VARCHAR, `/Date(ms)/` a TIME
 Edm.Double and Edm.Decimal DOUBLE, Edm.Int64 BIGINT and the smaller integers INTEGER.
 
 Pushdown per type, each a superset of DuckDB's result under the API's rules. Sources: the operators and literal
-forms (`eq ne gt ge lt le`, `guid'…'`, `datetime'…'`, `''` escapes) are Exact's "REST API – query string
+forms (`eq ne gt ge lt le`, `guid'…'`, `datetime'…'`, `''` escapes) are Exact's "REST API - query string
 options" page (start.exactonline.nl/docs/HlpRestAPIResources.aspx, via api-protocols.md §2.4) and what its
 widely used clients send (picqer/exact-php-client, ossobv/exactonline); the comparison rules are UNCONFIRMED in
 Exact's documents, so the connector assumes the widest plausible ones and pushes only what is a superset under
-them (the emulator, `emulator/odata.py`, implements the same assumption, and the engine re-checks every row). Exact compares text under SQL Server's case-insensitive collation that ignores trailing spaces,
+them (the emulator, `emulator/odata.py`, implements the same assumption, and the engine re-checks every
+row). Exact compares text under SQL Server's case-insensitive collation that ignores trailing spaces,
 so only `=` (and `IN`) narrow text safely — `!=` and ordering would drop rows DuckDB keeps. Guids compare
 case-insensitively: `=` is safe for any spelling, `!=` only for the canonical lower-case one (the compiler checks);
 guid order isn't text order, so no ordering. `ne` lets nulls through (C# null semantics), which only widens.
