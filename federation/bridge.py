@@ -34,6 +34,8 @@ from duckdb._sources.nodes import Binary, Col, In, Lit, Node, Postfix, Unary, Un
 from duckdb._sources.to_arrow import to_arrow
 
 from federation.errors import Error, Interrupted, MissingFilterError, StaleMetadata
+from federation.planner import ScanHint
+from federation.planner_aggregates import SCANNED, PushedAggregate
 from federation.predicates import (
     And,
     Comparison,
@@ -121,10 +123,65 @@ def _value(node: Node) -> object:
     return node.value
 
 
-class TableSource(ArrowScanSource):
-    """A connector table as a DuckDB scan source, registered under `name`."""
+class _Reporting(ArrowScanSource):
+    """A source registered under `name` whose errors reach the statement that read it (see `Failures`)."""
 
     schema_is_stable = True
+
+    def __init__(
+        self,
+        obj: object,
+        *,
+        name: str,
+        failures: Failures,
+        interrupted: Callable[[str], None] = lambda reason: None,
+        stale: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(obj)
+        self.name = name
+        self.failures = failures
+        #: Called when Ctrl-C lands in this stream: the other scans of the statement must stop waiting too.
+        self.interrupted = interrupted
+        #: Called when the API rejects a field the metadata lists, so the next statement describes it again.
+        self.stale = stale
+
+    def stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
+        try:
+            return self._stream(columns, filters)
+        except Error as error:
+            self._record(error)
+            raise
+        except KeyboardInterrupt:
+            raise self._interrupt() from None
+
+    def _stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
+        raise NotImplementedError
+
+    def _record(self, error: Error) -> None:
+        if isinstance(error, StaleMetadata):
+            self.stale()
+        self.failures.record(self.name, error)
+
+    def _interrupt(self) -> Interrupted:
+        """Ctrl-C arrived while this stream ran on the main thread: stop the statement's other waits too."""
+        error = Interrupted(CTRL_C)
+        self.interrupted(error.message)
+        self.failures.record(self.name, error)
+        return error
+
+    def _reported(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from batches
+        except Error as error:
+            self._record(error)
+            raise
+        except KeyboardInterrupt:
+            raise self._interrupt() from None
+
+
+class TableSource(_Reporting):
+    """A connector table as a DuckDB scan source, registered under `name`; with a `hint` (from the planner), the
+    scan also asks the API for only the first rows in an order, when DuckDB pushes the filters planned for."""
 
     def __init__(
         self,
@@ -135,17 +192,15 @@ class TableSource(ArrowScanSource):
         failures: Failures,
         interrupted: Callable[[str], None] = lambda reason: None,
         stale: Callable[[], None] = lambda: None,
+        hint: ScanHint | None = None,
     ) -> None:
-        super().__init__(table)
+        super().__init__(table, name=name, failures=failures, interrupted=interrupted, stale=stale)
         self.table = table
-        self.name = name
         self.pushdown = pushdown
-        self.failures = failures
-        #: Called when Ctrl-C lands in this stream: the other scans of the statement must stop waiting too.
-        self.interrupted = interrupted
-        #: Called when the API rejects a field the metadata lists, so the next statement describes it again.
-        self.stale = stale
+        self.hint = hint
         self._schema = table.info.schema
+        #: While EXPLAIN plans a statement, the pushable part of each predicate accepted (None: not recording).
+        self.accepted: list[Predicate] | None = None
 
     def __arrow_c_schema__(self) -> object:
         return self._schema.__arrow_c_schema__()
@@ -161,39 +216,23 @@ class TableSource(ArrowScanSource):
             ours = translate(predicate)
         except Untranslatable:
             return False
-        return pushable(ours, self.table.info.can_push) is not None
-
-    def stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
-        try:
-            return self._stream(columns, filters)
-        except Error as error:
-            self._record(error)
-            raise
-        except KeyboardInterrupt:
-            raise self._interrupt() from None
-
-    def _record(self, error: Error) -> None:
-        if isinstance(error, StaleMetadata):
-            self.stale()
-        self.failures.record(self.name, error)
-
-    def _interrupt(self) -> Interrupted:
-        """Ctrl-C arrived while this stream ran on the main thread: stop the statement's other waits too."""
-        error = Interrupted(CTRL_C)
-        self.interrupted(error.message)
-        self.failures.record(self.name, error)
-        return error
+        part = pushable(ours, self.table.info.can_push)
+        if part is not None and self.accepted is not None:
+            self.accepted.append(part)
+        return part is not None
 
     def _stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
         names = self._schema.names
         wanted = list(names) if columns is None else [names[i] for i in columns]
         exact: pc.Expression | None = None
+        given: list[Predicate] = []
         pushed: list[Predicate] = []
         read: set[str] = set()
         for node in filters:
             term = to_arrow(node, self._schema)
             exact = term if exact is None else exact & term
             ours = translate(node)
+            given.append(ours)
             read.update(columns_of(ours))
             part = pushable(ours, self.table.info.can_push)
             if part is not None:
@@ -208,31 +247,71 @@ class TableSource(ArrowScanSource):
                 f"table {self.table.info.name!r} can only be read with a filter on {missing!r}{how}: add "
                 f"WHERE {missing} = … or {missing} IN (…)"
             )
-        reader = self.table.scan(ScanRequest(tuple(needed), predicate))
+        request = ScanRequest(tuple(needed), predicate)
+        if self.hint is not None and self.hint.applies(given, self.table.info):
+            request = ScanRequest(tuple(needed), predicate, self.hint.limit, self.hint.order_by)
+        reader = self.table.scan(request)
         schema = pa.schema([self._schema.field(n) for n in wanted])
-        batches = self._batches(reader, exact, wanted, len(needed) != len(wanted))
+        batches = self._reported(_filtered(reader, exact, wanted, len(needed) != len(wanted)))
         return pa.RecordBatchReader.from_batches(schema, batches).__arrow_c_stream__(), True
 
-    def _batches(
-        self, reader: pa.RecordBatchReader, exact: pc.Expression | None, wanted: list[str], narrow: bool
-    ) -> Iterator[pa.RecordBatch]:
-        try:
-            for batch in reader:
-                if exact is not None:
-                    batch = batch.filter(exact)
-                if narrow:
-                    batch = batch.select(wanted)
-                yield batch
-        except Error as error:
-            self._record(error)
-            raise
-        except KeyboardInterrupt:
-            raise self._interrupt() from None
-        finally:
-            reader.close()
+
+def _filtered(
+    reader: pa.RecordBatchReader, exact: pc.Expression | None, wanted: list[str], narrow: bool
+) -> Iterator[pa.RecordBatch]:
+    try:
+        for batch in reader:
+            if exact is not None:
+                batch = batch.filter(exact)
+            if narrow:
+                batch = batch.select(wanted)
+            yield batch
+    finally:
+        reader.close()
 
 
-def register(connection: duckdb.DuckDBPyConnection, source: TableSource) -> None:
+class AggregateSource(_Reporting):
+    """The groups of a pushed aggregate (`federation.planner.PushedAggregate`) as a DuckDB source: computed by
+    the API, or by DuckDB over a scan of the table when the API can't give exactly DuckDB's answer."""
+
+    def __init__(
+        self,
+        pushed: PushedAggregate,
+        *,
+        pushdown: bool,
+        failures: Failures,
+        interrupted: Callable[[str], None] = lambda reason: None,
+        stale: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(pushed, name=pushed.name, failures=failures, interrupted=interrupted, stale=stale)
+        self.pushed = pushed
+        self.pushdown = pushdown
+        self._schema = pushed.schema
+
+    def __arrow_c_schema__(self) -> object:
+        return self._schema.__arrow_c_schema__()
+
+    def _stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
+        reader = self.pushed.read(self._scanned)
+        return pa.RecordBatchReader.from_batches(self._schema, self._reported(iter(reader))).__arrow_c_stream__(), False
+
+    def _scanned(self, table: Table, sql: str) -> pa.RecordBatchReader:
+        """`sql` run by DuckDB over a scan of `table` registered as `planner.SCANNED`, on a connection of its own."""
+        failures = Failures()
+        with duckdb.connect() as duck:
+            register(duck, TableSource(table, name=SCANNED, pushdown=self.pushdown, failures=failures))
+            try:
+                result = duck.sql(sql).to_arrow_table()
+                assert result is not None  # a SELECT has rows
+            except duckdb.Error as error:
+                ours = failures.raised(error)
+                if ours is None:
+                    raise
+                raise ours from None
+        return result.to_reader()
+
+
+def register(connection: duckdb.DuckDBPyConnection, source: TableSource | AggregateSource) -> None:
     """Register `source` on `connection` under its name (connection-local, like DuckDB's own `register`)."""
     connection._register_arrow_source(source.name, source)
 

@@ -4,8 +4,11 @@
 duckfed demo                                   # the product end to end on the built-in sandbox
 duckfed sandbox [--records N]                  # run the emulators until Ctrl-C and print their URLs
 duckfed query "SQL" --source fin=URL … [--format table|csv|json|parquet] [--output FILE]
+duckfed explain "SQL" --source fin=URL …        # DuckDB's plan and the API requests it will make, calling none
 duckfed tables --source fin=URL
 duckfed describe fin.Account --source fin=URL     # or just Account, when one source has a table of that name
+duckfed sync FILE --source fin=URL [--table fin.Account …] [--where "fin.Account: SQL condition"]
+                                               # replicate tables into a DuckDB file the DuckDB 1.5 CLI opens
 duckfed properties SCHEME [--markdown]         # the connection properties a source takes
 duckfed login SCHEME --url 'SCHEME:///?…'      # sign in now (OAuth consent), storing tokens for later runs
 duckfed cache clear [SCHEME]                   # forget cached table metadata
@@ -36,6 +39,7 @@ from federation.predicates import Operator
 from federation.registry import connector_class, open_source
 from federation.sandbox import Sandbox
 from federation.settings import describe_properties
+from federation.sync import sync
 
 
 def _sources(args: argparse.Namespace) -> dict[str, str]:
@@ -94,6 +98,13 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    with _connection(args) as con:
+        for key, value in con.execute(f"EXPLAIN {args.sql}").fetchall():
+            print(value if key == "physical_plan" else f"{key}: {value}")
+    return 0
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     with _connection(args) as con:
         for source, table in con.tables():
@@ -123,6 +134,18 @@ def cmd_describe(args: argparse.Namespace) -> int:
             how = "exact" if c.exact or not c.pushdown else "superset"
             print(f"  {c.name:<{width}}  {c.type!s:<24} push ({how:<8}): {pushed:<42} {' '.join(flags)}")
     return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    where: dict[str, str] = {}
+    for item in args.where or []:
+        table, sep, condition = item.partition(":")
+        if not sep or not table.strip() or not condition.strip():
+            raise ConfigurationError(f"--where takes 'table: SQL condition', not {item!r}")
+        where[table.strip()] = condition.strip()
+    with _connection(args) as con:
+        runs = sync(con, args.file, args.table or (), where)
+    return 1 if any(run.status != "ok" for run in runs) else 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -196,10 +219,18 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
     query.add_argument("--output", "-o", help="write to this file instead of standard output")
     query.set_defaults(run=cmd_query)
+    explaining = sourced("explain", "show DuckDB's plan and the API requests a query will make, making none")
+    explaining.add_argument("sql")
+    explaining.set_defaults(run=cmd_explain)
     sourced("tables", "list every table").set_defaults(run=cmd_tables)
     describe = sourced("describe", "show a table's columns and what they push down")
     describe.add_argument("table", help="source.table, or a table name only one source has")
     describe.set_defaults(run=cmd_describe)
+    syncing = sourced("sync", "replicate tables into a DuckDB file (incrementally) that the DuckDB 1.5 CLI opens")
+    syncing.add_argument("file", help="the DuckDB database file to create or bring up to date")
+    syncing.add_argument("--table", action="append", metavar="NAME", help="a table to sync (default: every table)")
+    syncing.add_argument("--where", action="append", metavar="'TABLE: CONDITION'", help="sync only matching records")
+    syncing.set_defaults(run=cmd_sync)
     sandbox = commands.add_parser("sandbox", help="run the sandbox emulators until Ctrl-C")
     sandbox.add_argument("--records", type=int, default=1000)
     sandbox.set_defaults(run=cmd_sandbox)

@@ -6,7 +6,9 @@ views over the connectors.
 
 Registration is lazy because DuckDB reads a source's schema when it is registered, and a table's schema costs
 an API call (describe): before each statement the tables it names are found with sqlglot and registered, so
-connecting costs at most the table list, and a query costs only the tables it reads.
+connecting costs at most the table list, and a query costs only the tables it reads. Then `federation.planner`
+rewrites the statement so that the API computes the aggregates, orders and limits it can compute exactly, and an
+EXPLAIN also shows the API requests the statement will make (`federation.explain`).
 
 Names resolve as a SQL user expects: `fin.Account` is source `fin`'s table; an unqualified name is the user's own
 DuckDB table if there is one, else the table of the one source that has it (when several have it, the error
@@ -17,39 +19,49 @@ source tables.
 
 from __future__ import annotations
 
-import difflib
+import contextlib
 import functools
 import re
 import threading
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from federation.bridge import CTRL_C, Failures, Relation, TableSource, register, translated
+from federation import explain
+from federation.bridge import CTRL_C, AggregateSource, Failures, Relation, TableSource, register, translated
 from federation.cancel import interrupts
 from federation.connector import Connector
 from federation.dml import Writes
 from federation.errors import (
     Cancelled,
-    ConfigurationError,
     Error,
     Interrupted,
     IrreversibleWriteWarning,
-    ProgrammingError,
     StaleMetadata,
     UnknownTableError,
 )
+from federation.planner import Plan, Planner, TopN
+from federation.planner_aggregates import PushedAggregate
 from federation.readback import Routed
 from federation.registry import open_source
+from federation.sources import Federation, Found, check_key
 from federation.statements import referenced_tables
+from federation.table import Table
 
 SourceSpec = str | Connector | Mapping[str, object]
 T = TypeVar("T")
 #: The table DuckDB's catalog error names (`Table with name Acount does not exist!`, or `"fn.Account"`).
+#: How many per-statement sources (`federation.planner`) a cursor keeps registered.
+_KEPT_PLANNED = 32
+#: EXPLAIN's rows, given as two lists: DuckDB's plan and then the API requests.
+_EXPLAINED = "SELECT unnest($1::VARCHAR[]) AS explain_key, unnest($2::VARCHAR[]) AS explain_value"
 _MISSING_TABLE = re.compile(r'Table with name "?(.+?)"? does not exist')
+#: The comment on every view duckfed creates, by which they are found and dropped (see `Connection.drop_views`).
+_OUR_VIEW = "duckfed: a view over a source table, dropped when its connection closes"
 
 
 def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = ":memory:") -> Connection:
@@ -65,98 +77,15 @@ def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = "
         opened = {}
         try:
             for key, spec in sources.items():
-                _check_key(key)
+                check_key(key)
                 opened[key] = open_source(spec)  # type: ignore[arg-type]  # a Mapping[str, SourceSpec] here
         except BaseException:
             for connector in opened.values():
                 connector.close()
             raise
-    return Connection(Federation(opened), duckdb.connect(database))
-
-
-def _check_key(key: str) -> None:
-    if not key or not key.replace("_", "").isalnum() or key.lower() in ("main", "temp", "information_schema"):
-        raise ConfigurationError(f"source name {key!r} must be a plain identifier and not a DuckDB schema name")
-
-
-Found = tuple[str, Connector, str]
-
-
-class Federation:
-    """The sources of one database, shared by every cursor of it, and how table names resolve to them."""
-
-    def __init__(self, sources: Mapping[str, Connector]) -> None:
-        self.sources = dict(sources)
-
-    def source(self, key: str) -> tuple[str, Connector] | None:
-        lowered = key.lower()
-        return next(((k, c) for k, c in self.sources.items() if k.lower() == lowered), None)
-
-    def holders(self, table: str) -> list[Found]:
-        """(source key, connector, canonical name) for every source that has a table of this name."""
-        return [(key, c, name) for key, c in self.sources.items() if (name := c.resolve(table)) is not None]
-
-    def find(self, schema: str | None, table: str) -> Found | None:
-        """The source table `schema.table` names (unqualified: the one source that has it), or None when it names
-        none (it may be DuckDB's own). Raises UnknownTableError when `schema` is a source without that table, and
-        ProgrammingError, listing them, when several sources have an unqualified name."""
-        if schema is None:
-            holders = self.holders(table)
-            if len(holders) > 1:
-                names = " and ".join(f"{key}.{name}" for key, _, name in holders)
-                raise ProgrammingError(f"table name {table!r} is ambiguous: there are {names}; qualify it")
-            return holders[0] if holders else None
-        found = self.source(schema)
-        if found is None:
-            return None
-        key, connector = found
-        canonical = connector.resolve(table)
-        if canonical is None:
-            hint = self.hint(table, within=key)
-            raise UnknownTableError(f"source {key!r} has no table {table!r}{hint}", source=connector.scheme)
-        return key, connector, canonical
-
-    def locate(self, name: str) -> Found:
-        """The source table a user names (`fin.Account`, or `Account` when one source has it), or the error."""
-        schema, _, table = name.rpartition(".")
-        if schema and self.source(schema) is None:
-            raise UnknownTableError(f"no source {schema!r}; the sources are {self.listing()}")
-        found = self.find(schema or None, table)
-        if found is None:
-            raise UnknownTableError(f"no source has a table {table!r}{self.hint(table)}")
-        return found
-
-    def hint(self, table: str, *, within: str | None = None) -> str:
-        """`; did you mean fin.Account?` for the source table names closest to `table` (of one source: unqualified)."""
-        named: dict[str, list[str]] = {}
-        for key, connector in self.sources.items():
-            if within is None or key == within:
-                for name in connector.table_names():
-                    named.setdefault(name.lower(), []).append(name if within else f"{key}.{name}")
-        close = difflib.get_close_matches(table.lower(), list(named), n=1)
-        return f"; did you mean {' or '.join(named[close[0]])}?" if close else ""
-
-    def listing(self) -> str:
-        return ", ".join(self.sources) or "(none)"
-
-    def close(self) -> None:
-        for connector in self.sources.values():
-            connector.close()
-
-    def interrupt(self, reason: str) -> None:
-        """Wake every call of every source that waits on the network or a rate limit: it raises `Cancelled`."""
-        for connector in self.sources.values():
-            connector.interrupt(reason)
-
-    def resume(self) -> None:
-        for connector in self.sources.values():
-            connector.resume()
-
-    @property
-    def timeout(self) -> float | None:
-        """The shortest `QueryTimeout` any source sets, or None."""
-        limits = [c.config.query_timeout for c in self.sources.values() if c.config.query_timeout]
-        return min(limits) if limits else None
+    con = Connection(Federation(opened), duckdb.connect(database))
+    con.drop_views()  # those a process that ended without closing its connection left in a database file
+    return con
 
 
 class Connection:
@@ -178,6 +107,11 @@ class Connection:
         self._interrupted: str | None = None
         #: Source tables whose metadata a scan found stale, to register afresh.
         self._stale: set[tuple[str, str]] = set()
+        self._planner = Planner(self._pushing, self._defaults)
+        #: The sources registered on this cursor, by name (EXPLAIN reads what DuckDB asked them).
+        self._sources: dict[str, TableSource | AggregateSource] = {}
+        #: The names of the per-statement sources registered, oldest first.
+        self._recent: deque[str] = deque()
 
     # -- DuckDB's API, with lazy registration and our errors -------------------------------------------------
 
@@ -195,13 +129,20 @@ class Connection:
             self._rowcount = self._writes.run(routed, [parameters], one_record_each=one_record_each)
             return self
         try:
-            self.run(self._duck.execute, query, parameters)
+            self._execute(query, parameters)
         except StaleMetadata:
             # A field the cached metadata listed is gone: the table was described again; run the statement once more.
             self._refresh_stale()
             self.prepare(query)
-            self.run(self._duck.execute, query, parameters)
+            self._execute(query, parameters)
         return self
+
+    def _execute(self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None) -> None:
+        plan = self._planned(query)
+        if plan.explain:
+            self.run(self._duck.execute, _EXPLAINED, self._explained(plan, parameters))
+        else:
+            self.run(self._duck.execute, plan.sql, parameters)
 
     def executemany(
         self,
@@ -267,7 +208,11 @@ class Connection:
                 # DuckDB warns that this copies the result: a write's result is a count or the rows written.
                 warnings.simplefilter("ignore", UserWarning)
                 return Relation(self._duck.from_arrow(self._duck.to_arrow_table()), self.run)
-        relation = self.run(self._duck.sql, query, params=params)
+        plan = self._planned(query)
+        if plan.explain:
+            relation = self.run(self._duck.sql, _EXPLAINED, params=self._explained(plan, params))
+        else:
+            relation = self.run(self._duck.sql, plan.sql, params=params)
         return None if relation is None else Relation(relation, self.run)
 
     query = sql
@@ -287,9 +232,25 @@ class Connection:
         return Connection(self.federation, self._duck.cursor(), owner=False)
 
     def close(self) -> None:
+        if self._owner:
+            with contextlib.suppress(duckdb.ConnectionException):  # closed before
+                self.drop_views()
         self._duck.close()
         if self._owner:
             self.federation.close()
+
+    def drop_views(self) -> None:
+        """Drop every view duckfed created in this database: a database file must not keep views over this
+        process's registrations, which nothing else can read (they come back when a statement names them)."""
+        with contextlib.suppress(duckdb.TransactionException):
+            self._duck.execute("ROLLBACK")  # what closing does to an open transaction anyway
+        views = self._duck.execute(
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "AND comment = $1",
+            [_OUR_VIEW],
+        ).fetchall()
+        for schema, name in views:
+            self._duck.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"')
 
     def __enter__(self) -> Connection:
         return self
@@ -410,12 +371,99 @@ class Connection:
                 stale=functools.partial(self._mark_stale, key, connector, table),
             )
             register(self._duck, source)
+            self._sources[hidden] = source
         for schema, name in wanted[1:]:
             if (schema, name) in present:
                 continue
             target = f'"{key}"."{table}"' if schema == "main" else f'"{hidden}"'
             self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._duck.execute(f'CREATE VIEW IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM {target}')
+            self._duck.execute(f'COMMENT ON VIEW "{schema}"."{name}" IS \'{_OUR_VIEW}\'')
+
+    # -- pushdown by rewriting (`federation.planner`) -----------------------------------------------------------
+
+    def _planned(self, query: str) -> Plan:
+        """The statement with its aggregates, orders and limits pushed where the tables can, after registering the
+        sources the rewritten statement names."""
+        plan = self._planner.plan(query)
+        for source in plan.sources:
+            self._register_planned(source)
+        return plan
+
+    def _explained(self, plan: Plan, parameters: Sequence[Any] | Mapping[str, Any] | None) -> list[list[str]]:
+        """DuckDB's EXPLAIN rows, then one per scan naming the API request it will make (`federation.explain`)."""
+        scans = [s for s in self._sources.values() if isinstance(s, TableSource)]
+        for scan in scans:
+            scan.accepted = []  # what DuckDB accepts while planning this EXPLAIN is what the scan will send
+        try:
+            found = self.run(self._duck.execute, plan.sql, parameters).fetchall()
+            return list(explain.rows(found, self._requests(plan)))
+        finally:
+            for scan in scans:
+                scan.accepted = None
+
+    def _requests(self, plan: Plan) -> list[str]:
+        """One line per scan the planned statement makes: its source table, API request and expected calls."""
+        labels = {s.name: f"{s.key}.{s.table.info.name}" for s in plan.sources}
+        requests: list[str] = []
+        for schema, table in dict.fromkeys(referenced_tables(plan.sql)):
+            if table in labels:
+                name, label = table, labels[table]
+            else:
+                target = self.target(schema, table)
+                if target is None:
+                    continue
+                name, label = f"_duckfed_{target[0]}_{target[2]}", f"{target[0]}.{target[2]}"
+            scan = self._sources.get(name)
+            if scan is not None:
+                requests.append(explain.describe(label, scan, plan.sql))
+        return requests
+
+    def _register_planned(self, source: TopN | PushedAggregate) -> None:
+        connector = self.federation.sources[source.key]
+        stale = functools.partial(self._mark_stale, source.key, connector, source.table.info.name)
+        interrupted = self.federation.interrupt
+        if isinstance(source, TopN):
+            registered: TableSource | AggregateSource = TableSource(
+                source.table,
+                name=source.name,
+                pushdown=True,
+                failures=self._failures,
+                interrupted=interrupted,
+                stale=stale,
+                hint=source.hint,
+            )
+        else:
+            registered = AggregateSource(
+                source, pushdown=True, failures=self._failures, interrupted=interrupted, stale=stale
+            )
+        register(self._duck, registered)
+        # Each statement shape registers its own sources: keep the recent ones (a lazy relation may still read
+        # them), so a long-lived connection doesn't accumulate one per query it ever ran.
+        self._sources.pop(source.name, None)
+        self._sources[source.name] = registered
+        self._recent.append(source.name)
+        while len(self._recent) > _KEPT_PLANNED:
+            old = self._recent.popleft()
+            if old not in self._recent:
+                self._sources.pop(old, None)
+                self._duck.unregister(old)
+
+    def _pushing(self, schema: str | None, table: str) -> tuple[str, Table] | None:
+        """The source key and table a statement's `schema.table` names, when it is a source table that pushes."""
+        found = self.target(schema, table)
+        if found is None or not found[1].settings["Pushdown"]:
+            return None
+        key, connector, name = found
+        return key, connector.table(name)
+
+    def _defaults(self) -> tuple[str, str, str]:
+        """DuckDB's default null order, sort order and collation, as this connection has them set."""
+        (row,) = self._duck.execute(
+            "SELECT current_setting('default_null_order'), current_setting('default_order'), "
+            "current_setting('default_collation')"
+        ).fetchall()
+        return str(row[0]).upper(), str(row[1]).upper(), str(row[2])
 
     def _mark_stale(self, key: str, connector: Connector, table: str) -> None:
         connector.forget_metadata(table)
@@ -433,7 +481,10 @@ class Connection:
         """Which of these (schema, name) pairs DuckDB already has, as a view or a table: a user's own table of
         the same name keeps the unqualified name."""
         rows = self._duck.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN (SELECT unnest($1))",
+            # Only this database's own and temporary objects: a table of an attached file (`duckfed sync`'s
+            # target holds `fin.Account` too) is not our view.
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN (SELECT unnest($1)) "
+            "AND table_catalog IN (current_database(), 'temp')",
             [[name for _, name in names]],
         ).fetchall()
         return {(schema, name) for schema, name in rows} & set(names)

@@ -27,10 +27,11 @@ from sqlalchemy.orm import mapperlib
 from sqlalchemy.schema import FetchedValue
 
 from federation import errors
-from federation.connection import Connection, Federation
+from federation.connection import Connection
 from federation.errors import UnknownTableError
 from federation.registry import connector_class, properties_of
 from federation.settings import redacted
+from federation.sources import Federation
 from federation.table import TableInfo
 
 

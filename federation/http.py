@@ -25,6 +25,7 @@ import email.utils
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -167,6 +168,9 @@ class HttpClient:
         self.limiter = limiter
         self.quota_reader = quota_reader
         self.cancel = CancelToken()
+        #: Requests sent so far (every attempt, logins included: each is an API call).
+        self.calls = 0
+        self._calls_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=timeout,
             headers={"User-Agent": "duckfed", **(headers or {})},
@@ -264,6 +268,8 @@ class HttpClient:
                     raise Cancelled(self.cancel.reason, source=self.source, operation=operation.name) from None
 
     def _transport(self, request: httpx.Request, operation: Operation) -> httpx.Response:
+        with self._calls_lock:  # pages are fetched ahead on worker threads
+            self.calls += 1
         try:
             return self._client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from federation.errors import ReadOnlyError, UnknownColumnError
-from federation.predicates import And, Comparison, InList, Operator, Predicate
+from federation.predicates import And, Comparison, InList, IsNull, Not, Operator, Or, Predicate
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,11 @@ class Column:
 
 
 class Aggregate(enum.Enum):
-    """Aggregates an API can compute itself (the planner pushes them only where the result equals DuckDB's)."""
+    """Aggregates an API can compute itself (the planner pushes them only where the result equals DuckDB's).
+
+    AVG is never asked of a table: the engine divides the API's SUM by its COUNT(column) and rounds as DuckDB does,
+    so a table that declares AVG must declare SUM and COUNT_COLUMN too.
+    """
 
     COUNT = "count"
     COUNT_COLUMN = "count(column)"
@@ -79,11 +83,22 @@ class NullOrder(enum.Enum):
 
 @dataclass(frozen=True)
 class Ordering:
-    """How the API sorts: where NULLs go and how text compares. Pushed only where it matches DuckDB."""
+    """How the API sorts, groups and compares: where NULLs go and how text compares. A table that declares one
+    honours `ScanRequest.order_by`; the planner pushes an order (and a GROUP BY or MIN/MAX of text) only where it
+    matches DuckDB's."""
 
     nulls: NullOrder = NullOrder.FIRST
     #: "binary" compares text by code point as DuckDB does; anything else ("case-insensitive", a locale) doesn't.
     collation: str = "binary"
+    #: Whether each sort key can say where its NULLs go (SOQL's NULLS FIRST/LAST), whatever the default.
+    nulls_clause: bool = False
+
+    def sorts(self, key: SortKey) -> bool:
+        """Whether the API puts NULLs where `key` wants them."""
+        if self.nulls_clause:
+            return True
+        first_ascending = self.nulls is NullOrder.FIRST
+        return key.nulls_first == (first_ascending != key.descending)
 
 
 @dataclass(frozen=True)
@@ -180,6 +195,69 @@ class ScanRequest:
     order_by: tuple[SortKey, ...] = ()
 
 
+@dataclass(frozen=True)
+class AggregateCall:
+    """One aggregate over one column (`column` is None only for COUNT, which counts rows)."""
+
+    function: Aggregate
+    column: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The result column's name: `count(*)`, `sum(Amount)`, …"""
+        name = self.function.value.removesuffix("(column)")
+        return f"{name}({self.column or '*'})"
+
+
+@dataclass(frozen=True)
+class AggregateRequest:
+    """What `Table.aggregate` computes: one row per distinct combination of the `group_by` columns' values (NULL
+    forming its own group) among the rows where `predicate` holds, or a single row without `group_by` (even over
+    no rows). `predicate` must be applied exactly: nothing re-checks an aggregate's rows."""
+
+    group_by: tuple[str, ...]
+    calls: tuple[AggregateCall, ...]
+    predicate: Predicate | None = None
+
+    def schema(self, info: TableInfo) -> pa.Schema:
+        """The result's columns: each group column as the table types it, then one per call named by its `label`:
+        counts as int64, sums as decimal128(38, the column's scale) (DuckDB sums integers into HUGEINT), MIN and MAX
+        as the column's type."""
+        fields = [pa.field(info.column(name).name, info.column(name).type) for name in self.group_by]
+        for call in self.calls:
+            fields.append(pa.field(call.label, _result_type(info, call)))
+        return pa.schema(fields)
+
+
+def _result_type(info: TableInfo, call: AggregateCall) -> pa.DataType:
+    if call.function in (Aggregate.COUNT, Aggregate.COUNT_COLUMN):
+        return pa.int64()
+    assert call.column is not None
+    kind = info.column(call.column).type
+    if call.function is Aggregate.SUM:
+        return pa.decimal128(38, kind.scale if pa.types.is_decimal(kind) else 0)
+    if call.function in (Aggregate.MIN, Aggregate.MAX):
+        return kind
+    raise ValueError(f"{call.function.value} is computed by the engine, not asked of a table")
+
+
+def _sql(predicate: Predicate) -> str:
+    """A predicate as SQL-like text, for descriptions."""
+    match predicate:
+        case And(operands=parts) | Or(operands=parts):
+            word = " AND " if isinstance(predicate, And) else " OR "
+            return "(" + word.join(_sql(p) for p in parts) + ")"
+        case Not(operand=operand):
+            return f"NOT {_sql(operand)}"
+        case Comparison(column=column, op=op, value=value):
+            return f"{column} {op.value} {value!r}"
+        case InList(column=column, values=values):
+            return f"{column} {predicate.op.value} ({', '.join(map(repr, values))})"
+        case IsNull(column=column):
+            return f"{column} {predicate.op.value}"
+    raise TypeError(f"not a predicate: {predicate!r}")
+
+
 def missing_filter(info: TableInfo, predicate: Predicate | None) -> str | None:
     """The first column the API requires a filter on (`Column.required_filter`) that `predicate` does not pin with
     `=` or `IN` in one of its top-level conjuncts, or None."""
@@ -212,6 +290,29 @@ class Table(abc.ABC):
     @abc.abstractmethod
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         """A reader whose schema is exactly `request.columns`, pulling API pages only as batches are read."""
+
+    def aggregate(self, request: AggregateRequest) -> pa.RecordBatchReader | None:
+        """The grouped rows of `request` (schema `request.schema(self.info)`) computed by the API, or None when it
+        can't give exactly DuckDB's answer (a value its query language can't state exactly, more groups than it
+        returns): the engine then aggregates a scan. Asked only for aggregates `TableInfo.aggregates` lists."""
+        return None
+
+    def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
+        """The API request a scan or an aggregate will make, for EXPLAIN (no call is made): connectors name their
+        own (the SOQL text, the URL)."""
+        if isinstance(request, AggregateRequest):
+            calls = ", ".join(call.label for call in request.calls) or "(none)"
+            head = f"aggregate {self.info.name}: {calls}" + (
+                f" grouped by {', '.join(request.group_by)}" if request.group_by else ""
+            )
+        else:
+            head = f"scan {self.info.name}: {', '.join(request.columns) or '(no columns)'}"
+            if request.order_by:
+                keys = (f"{k.column} {'DESC' if k.descending else 'ASC'}" for k in request.order_by)
+                head += f" ordered by {', '.join(keys)}"
+            if request.limit is not None:
+                head += f" limit {request.limit}"
+        return head + (f" where {_sql(request.predicate)}" if request.predicate is not None else "")
 
     def insert(self, rows: pa.Table) -> WriteResult:
         """Create one record per row; `rows` holds only columns of this table."""

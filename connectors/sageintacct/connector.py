@@ -25,7 +25,7 @@ from federation.errors import ConfigurationError
 from federation.http import Operation
 from federation.oauth import reveal
 from federation.settings import Secret, setting
-from federation.table import Deletions, Ordering, Partitioning, Table, TableInfo
+from federation.table import Deletions, Partitioning, Table, TableInfo
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,6 @@ class SageIntacctConnector(Connector):
             deletable=True,
             page_size=self.intacct.page_size,
             limit_pushdown=True,
-            ordering=Ordering(),
             modified_column="Whenmodified" if "WHENMODIFIED" in names else None,
             deletions=Deletions.KEY_SCAN,
             partitioning=Partitioning("key range", "Recordno"),

@@ -152,10 +152,11 @@ def compile_select(
     columns: Callable[[str], Column],
     *,
     limit: int | None = None,
+    order_by: Sequence[tuple[str, bool, bool]] = (),
 ) -> str:
-    """`SELECT fields FROM object [WHERE …] [LIMIT n]` in one statement that fits the URL: conjuncts that don't fit
-    are dropped (widening), never truncated."""
-    return compile_selects(object_name, fields, predicate, columns, limit=limit, split=False)[0]
+    """`SELECT fields FROM object [WHERE …] [ORDER BY …] [LIMIT n]` in one statement that fits the URL: conjuncts
+    that don't fit are dropped (widening), never truncated."""
+    return compile_selects(object_name, fields, predicate, columns, limit=limit, order_by=order_by, split=False)[0]
 
 
 def compile_selects(
@@ -165,15 +166,25 @@ def compile_selects(
     columns: Callable[[str], Column],
     *,
     limit: int | None = None,
+    order_by: Sequence[tuple[str, bool, bool]] = (),
     split: bool = True,
 ) -> list[str]:
     """Statements whose results together are the scan's rows, each fitting the URL length limit.
 
-    An IN list too long for one URL is split into chunks, one statement each (their results are disjoint: a row
-    has one value); what still doesn't fit is dropped from the WHERE (widening), never truncated.
+    `order_by` holds (field, descending, nulls first) keys. An IN list too long for one URL is split into chunks,
+    one statement each (their results are disjoint: a row has one value), and then neither order nor limit is
+    sent: a top-N of the union isn't the union of top-Ns; what still doesn't fit is dropped from the WHERE
+    (widening), never truncated.
     """
     head = f"SELECT {', '.join(fields)} FROM {object_name}"
-    tail = f" LIMIT {int(limit)}" if limit is not None else ""
+    keys = ", ".join(
+        f"{field} {'DESC' if descending else 'ASC'} NULLS {'FIRST' if first else 'LAST'}"
+        for field, descending, first in order_by
+    )
+    tail = (f" ORDER BY {keys}" if keys else "") + (f" LIMIT {int(limit)}" if limit is not None else "")
+
+    if predicate is not None and not states_exactly(predicate, columns):
+        tail = ""  # the API's first rows of a wider set may not hold the first rows that match
 
     def statement(where: str | None) -> str:
         return head + (f" WHERE {where}" if where is not None else "") + tail
@@ -191,9 +202,25 @@ def compile_selects(
             chunks = _chunks(longest, rest, columns, statement)
             if chunks is not None:
                 return chunks
-        # The rest still narrows; the engine filters the difference locally.
+        # The rest still narrows; the engine filters the difference locally, so no order or limit is sent.
         operands.remove(longest)
+        tail = ""
     return [statement(None)]
+
+
+def states_exactly(predicate: Predicate, columns: Callable[[str], Column]) -> bool:
+    """Whether `compile_where` states `predicate` without widening it: every value has an exact literal, Ids are
+    well formed, and no `IS NULL` of a boolean (SOQL reads `= null` as `= false` there)."""
+    match predicate:
+        case And(operands=parts) | Or(operands=parts):
+            return all(states_exactly(p, columns) for p in parts)
+        case IsNull(column=name):
+            return columns(name).native_type != "boolean"
+        case Comparison(value=value):
+            return literal(value) is not None and compile_where(predicate, columns) is not None
+        case InList(values=values):
+            return all(literal(v) is not None for v in values) and compile_where(predicate, columns) is not None
+    return False
 
 
 def _chunks(

@@ -9,16 +9,33 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.salesforce.aggregates import compile_aggregate, read_aggregate
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.soql import compile_selects
 from connectors.salesforce.types import Page, PageDecoder, column
 from connectors.salesforce.writes import SObjectWriter
 from federation.paging import read_ahead
-from federation.table import Column, ScanRequest, Table, TableInfo, WriteResult
+from federation.table import (
+    Aggregate,
+    AggregateRequest,
+    Column,
+    Deletions,
+    NullOrder,
+    Ordering,
+    ScanRequest,
+    Table,
+    TableInfo,
+    WriteResult,
+)
+
+#: SOQL sorts NULLs first ascending unless told (NULLS FIRST/LAST), and text case-insensitively; GROUP BY and
+#: MIN/MAX of text are case-insensitive too, so the planner pushes neither for text.
+ORDERING = Ordering(NullOrder.FIRST, collation="case-insensitive", nulls_clause=True)
 
 
-def table_info(describe: dict[str, Any]) -> TableInfo:
+def table_info(describe: dict[str, Any], page_size: int | None = None) -> TableInfo:
     columns = tuple(c for c in (column(f) for f in describe["fields"]) if c is not None)
+    names = {c.name for c in columns}
     return TableInfo(
         name=describe["name"],
         columns=columns,
@@ -26,6 +43,14 @@ def table_info(describe: dict[str, Any]) -> TableInfo:
         insertable=bool(describe.get("createable")),
         updatable=bool(describe.get("updateable")),
         deletable=bool(describe.get("deletable")),
+        page_size=page_size,
+        limit_pushdown=True,
+        ordering=ORDERING,
+        aggregates=frozenset(Aggregate),
+        # The platform stamps every change (developer.salesforce.com, "System Fields": SystemModstamp). Deleted
+        # records are in queryAll's results, but the connector reads no deletion feed yet: a sync scans the keys.
+        modified_column="SystemModstamp" if "SystemModstamp" in names else None,
+        deletions=Deletions.KEY_SCAN,
     )
 
 
@@ -42,18 +67,39 @@ class SObjectTable(Table):
 
     @cached_property
     def info(self) -> TableInfo:
-        return table_info(self.describe)
+        return table_info(self.describe, self.page_size)
 
     def soql(self, request: ScanRequest) -> list[str]:
         """The statements whose results together are the scan (several when a long IN list is split)."""
         columns = [self.info.column(name) for name in request.columns] or [self._key]
+        order = [(self.info.column(k.column).api_name, k.descending, k.nulls_first) for k in request.order_by]
         return compile_selects(
             self.info.name,
             [c.api_name for c in columns],
             request.predicate,
             self.info.column,
             limit=request.limit,
+            order_by=order,
         )
+
+    def aggregate(self, request: AggregateRequest) -> pa.RecordBatchReader | None:
+        fields = {f["name"]: f for f in self.describe["fields"]}
+        soql = compile_aggregate(self.info.name, request, self.info.column, fields)
+        if soql is None:
+            return None
+        body = self.client.query(soql, self.page_size)
+        groups = read_aggregate(body, request, request.schema(self.info), self.info.column)
+        return None if groups is None else groups.to_reader()
+
+    def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
+        if isinstance(request, AggregateRequest):
+            fields = {f["name"]: f for f in self.describe["fields"]}
+            soql = compile_aggregate(self.info.name, request, self.info.column, fields)
+            return (
+                soql
+                or f"(SOQL can't aggregate this exactly: DuckDB aggregates a scan) {super().describe_request(request)}"
+            )
+        return "; ".join(self.soql(request))
 
     @property
     def _key(self) -> Column:

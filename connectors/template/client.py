@@ -26,6 +26,7 @@ LIMIT = RateLimit((Window(10, 1.0),))
 
 LIST_TABLES = Operation("list tables", idempotent=True)
 LIST_RECORDS = Operation("list records", idempotent=True)
+AGGREGATE = Operation("aggregate", idempotent=True)
 #: Creates carry an Idempotency-Key, so the API answers a repeat with the first reply: safe to re-send.
 CREATE = Operation("create", idempotent=True)
 UPDATE = Operation("update", idempotent=True)

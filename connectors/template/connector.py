@@ -24,7 +24,7 @@ from federation.errors import ConfigurationError
 from federation.http import Operation
 from federation.oauth import OAuthEndpoints, OAuthFlow, OAuthPolicy, OAuthSettings, reveal
 from federation.settings import Secret, setting
-from federation.table import Ordering, Partitioning, Table, TableInfo
+from federation.table import Aggregate, Deletions, Ordering, Partitioning, Table, TableInfo
 
 PRODUCTION = "https://api.template.example"
 
@@ -106,7 +106,10 @@ class TemplateConnector(Connector):
             page_size=self.template.page_size,
             limit_pushdown=True,
             ordering=Ordering(),  # nulls first ascending, text by code point: DuckDB's own order
+            # The aggregate endpoint groups text by code point and sums integers and decimals exactly.
+            aggregates=frozenset(Aggregate),
             modified_column="updated_at",
+            deletions=Deletions.KEY_SCAN,  # the API lists no deleted records
             partitioning=Partitioning("key range", "id"),
         )
         return RecordsTable(self.http, info, self.template.page_size)

@@ -66,6 +66,29 @@ def compile_where(predicate: Predicate | None, names: dict[str, str]) -> dict[st
     raise TypeError(f"not in negation normal form: {predicate!r}")
 
 
+def states_exactly(predicate: Predicate | None) -> bool:
+    """Whether `compile_where` sends all of `predicate` (nothing widened away), so the API's first rows, or its
+    groups, are exactly those of the predicate."""
+    match predicate:
+        case None | IsNull():
+            return True
+        case And(operands=parts) | Or(operands=parts):
+            return all(states_exactly(p) for p in parts)
+        case Comparison(value=value):
+            return literal(value) is not None
+        case InList(values=values):
+            return all(literal(v) is not None for v in values)
+    return False
+
+
+def aggregate_params(group: list[str], measures: list[str], where: dict[str, Any] | None) -> dict[str, str]:
+    """Query parameters for the aggregate endpoint."""
+    params = {"group": ",".join(group), "measures": ",".join(measures)}
+    if where is not None:
+        params["where"] = orjson.dumps(where).decode()
+    return params
+
+
 def page_params(
     fields: list[str], where: dict[str, Any] | None, *, order: str, limit: int, offset: int = 0
 ) -> dict[str, str]:

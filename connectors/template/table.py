@@ -9,6 +9,7 @@ page) is sorted by the API.
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -17,13 +18,13 @@ import orjson
 import pyarrow as pa
 
 from connectors.template import client
-from connectors.template.query import compile_where, page_params
+from connectors.template.query import aggregate_params, compile_where, page_params, states_exactly
 from connectors.template.types import batch, json_value
 from federation.errors import Error, RecordFailure, WriteError
 from federation.http import HttpClient
 from federation.paging import read_ahead
 from federation.predicates import And, Comparison, Operator, Predicate
-from federation.table import Column, ScanRequest, Table, TableInfo, WriteResult
+from federation.table import Aggregate, AggregateRequest, Column, ScanRequest, Table, TableInfo, WriteResult
 
 MAX_PAGE = 500
 
@@ -33,7 +34,8 @@ class RecordsTable(Table):
         self.http = http
         self._info = info
         self.page_size = page_size
-        self._path = f"/api/v1/tables/{info.name}/records"
+        self._base = f"/api/v1/tables/{info.name}"
+        self._path = f"{self._base}/records"
         key = info.primary_key
         assert key is not None, "every template API table has a key"
         self.key: Column = key
@@ -44,20 +46,12 @@ class RecordsTable(Table):
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         wanted = [self.info.column(name) for name in request.columns]
-        fetched = wanted if self.key in wanted else [*wanted, self.key]
-        names = {c.name: c.api_name for c in self.info.columns}
-        page = min(self.page_size, request.limit) if request.limit else self.page_size
+        page = self._page(request)
         order = self._order(request, page)
         schema = pa.schema([pa.field(c.name, c.type, c.nullable) for c in wanted])
 
-        def fetch(after: object | None, offset: int) -> tuple[list[dict[str, Any]], object | None]:
-            predicate: Predicate | None = request.predicate
-            if after is not None:
-                bound = Comparison(self.key.name, Operator.GT, after)
-                predicate = bound if predicate is None else And((predicate, bound))
-            params = page_params(
-                [c.api_name for c in fetched], compile_where(predicate, names), order=order, limit=page, offset=offset
-            )
+        def fetch(after: object | None) -> tuple[list[dict[str, Any]], object | None]:
+            params = self._params(request, after)
             body = orjson.loads(
                 self.http.request("GET", self._path, operation=client.LIST_RECORDS, params=params).content
             )
@@ -65,7 +59,7 @@ class RecordsTable(Table):
             return records, (records[-1][self.key.api_name] if records else None)
 
         def first() -> tuple[list[dict[str, Any]], object | None]:
-            return fetch(None, 0)
+            return fetch(None)
 
         def following(
             previous: tuple[list[dict[str, Any]], object | None],
@@ -73,7 +67,7 @@ class RecordsTable(Table):
             records, last = previous
             if len(records) < page or order != self.key.api_name:
                 return None  # a short page is the last; an ordered top-N is one page
-            return fetch(last, 0)
+            return fetch(last)
 
         def batches() -> Iterator[pa.RecordBatch]:
             for records, _ in read_ahead(first, following):
@@ -82,14 +76,77 @@ class RecordsTable(Table):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     def _order(self, request: ScanRequest, page: int) -> str:
-        """The API's `order`: the key (for key paging), or the requested sort when one page holds the top-N and
-        the API sorts as DuckDB does (nulls first ascending, last descending; text by code point)."""
-        if len(request.order_by) == 1 and request.limit is not None and request.limit <= page:
+        """The API's `order`: the key (for key paging), or the requested sort when one page holds the top-N, the
+        API sorts as DuckDB does (nulls first ascending, last descending; text by code point) and the filter is
+        sent whole (the first rows of a wider set may not hold the first rows that match)."""
+        exact = states_exactly(request.predicate)
+        if exact and len(request.order_by) == 1 and request.limit is not None and request.limit <= page:
             (sort,) = request.order_by
             column = self.info.column(sort.column)
             if column.sortable and sort.nulls_first != sort.descending:
                 return f"-{column.api_name}" if sort.descending else column.api_name
         return self.key.api_name
+
+    def _page(self, request: ScanRequest) -> int:
+        return min(self.page_size, request.limit) if request.limit else self.page_size
+
+    def _params(self, request: ScanRequest, after: object | None) -> dict[str, str]:
+        """A page's query parameters: the first, or the one after key `after` (the offset stays 0)."""
+        wanted = [self.info.column(name) for name in request.columns]
+        fetched = wanted if self.key in wanted else [*wanted, self.key]
+        predicate: Predicate | None = request.predicate
+        if after is not None:
+            bound = Comparison(self.key.name, Operator.GT, after)
+            predicate = bound if predicate is None else And((predicate, bound))
+        page = self._page(request)
+        where = compile_where(predicate, self._names)
+        return page_params([c.api_name for c in fetched], where, order=self._order(request, page), limit=page)
+
+    @property
+    def _names(self) -> dict[str, str]:
+        return {c.name: c.api_name for c in self.info.columns}
+
+    # -- aggregates -----------------------------------------------------------------------------------------
+
+    def aggregate(self, request: AggregateRequest) -> pa.RecordBatchReader | None:
+        if not states_exactly(request.predicate):
+            return None
+        body = orjson.loads(
+            self.http.request(
+                "GET", f"{self._base}/aggregate", operation=client.AGGREGATE, params=self._aggregate_params(request)
+            ).content
+        )
+        if body["more"]:
+            return None  # more groups than the API returns: the engine aggregates a scan
+        schema = request.schema(self.info)
+        names = [*(self.info.column(g).api_name for g in request.group_by), *self._measures(request)]
+        # Each result column read as a column of its type, under the name the API gives it.
+        columns = [Column(name, field.type) for name, field in zip(names, schema, strict=True)]
+        groups = batch(body["groups"], columns)
+        return pa.RecordBatchReader.from_batches(schema, [groups.rename_columns(schema.names)])
+
+    def _measures(self, request: AggregateRequest) -> list[str]:
+        functions = {Aggregate.COUNT: "count", Aggregate.COUNT_COLUMN: "count"}
+        return [
+            f"{functions.get(c.function, c.function.value)}"
+            + (f":{self.info.column(c.column).api_name}" if c.column else "")
+            for c in request.calls
+        ]
+
+    def _aggregate_params(self, request: AggregateRequest) -> dict[str, str]:
+        where = compile_where(request.predicate, self._names)
+        return aggregate_params(
+            [self.info.column(g).api_name for g in request.group_by], self._measures(request), where
+        )
+
+    def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
+        if isinstance(request, AggregateRequest):
+            if not states_exactly(request.predicate):
+                return f"(not exact: DuckDB aggregates a scan) {super().describe_request(request)}"
+            path, params = f"{self._base}/aggregate", self._aggregate_params(request)
+        else:
+            path, params = self._path, self._params(request, None)
+        return f"GET {path}?{urllib.parse.unquote(urllib.parse.urlencode(params))}"
 
     # -- writes ---------------------------------------------------------------------------------------------
 

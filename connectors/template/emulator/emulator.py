@@ -7,6 +7,8 @@ GET  /api/v1/tables                        {"tables": [{"name", "label"}]}
 GET  /api/v1/tables/{table}                {"name", "label", "fields": [{"name", "type", "nullable", "key", …}]}
 GET  /api/v1/tables/{table}/records        ?fields=a,b&where=<JSON>&order=[-]field&limit=1..500&offset=n
                                            → {"records": [...], "total": n, "offset": o, "limit": l}
+GET  /api/v1/tables/{table}/aggregate      ?group=a,b&measures=count,count:f,sum:f,min:f,max:f&where=<JSON>
+                                           → {"groups": [{"a": …, "b": …, "count": n, "sum:f": "…"}], "more": false}
 POST /api/v1/tables/{table}/records        {"fields": {...}} → 201 {"id": n}; an Idempotency-Key header makes a
                                            repeat of the same create answer the first reply instead of creating
 PATCH  /api/v1/tables/{table}/records/{id} {"fields": {...}} → 200 {"id": n}
@@ -14,6 +16,13 @@ DELETE /api/v1/tables/{table}/records/{id} → 204
 ```
 Errors: `{"error": {"code", "message"}}` with 400, 401 (`invalid_token`), 404, 422 (`invalid_record`), 429,
 500 or 503. Ordering puts nulls first in ascending order and compares text by code point.
+
+Aggregates group the records `where` selects by the `group` fields' values compared as filters compare them (text
+by code point, case-sensitively; null is a group of its own), and compute each measure per group: `count` counts
+records, `count:f` the non-null values of f, `sum:f` (integer and decimal fields) sums exactly and travels as a
+string, `min:f`/`max:f` (sortable fields) come in the field's own form; over no values they are null. Without
+`group` there is one group, even of no records. At most 1,000 groups come back; `"more": true` says there were
+more.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ CLIENT_SECRET = "template-secret"
 USERNAME = "analyst@example.com"
 PASSWORD = "template-password"
 MAX_LIMIT = 500
+MAX_GROUPS = 1000
 
 _STATUS_CODES = {400: "bad_request", 401: "invalid_token", 404: "not_found", 429: "rate_limited", 503: "unavailable"}
 
@@ -97,6 +107,8 @@ class TemplateEmulator(Emulator):
             return "tables"
         if len(rest) == 1:
             return "describe"
+        if len(rest) == 2 and rest[1] == "aggregate" and method == "GET":
+            return "aggregate"
         if len(rest) == 2 and rest[1] == "records":
             return "records" if method == "GET" else "create" if method == "POST" else "unknown"
         if len(rest) == 3 and rest[1] == "records":
@@ -122,6 +134,8 @@ class TemplateEmulator(Emulator):
                 return json_reply(200, {"name": table, "label": LABELS[table], "fields": fields})
             if kind == "records":
                 return self._list(table, exchange.params)
+            if kind == "aggregate":
+                return self._aggregate(table, exchange.params)
             if kind == "create":
                 return self._create(table, exchange)
             key = self._key(table, parts[2])
@@ -170,14 +184,7 @@ class TemplateEmulator(Emulator):
             raise ApiError(400, "bad_request", "limit and offset take whole numbers") from None
         if not 1 <= limit <= MAX_LIMIT or offset < 0:
             raise ApiError(400, "bad_request", f"limit must be 1 to {MAX_LIMIT} and offset not negative")
-        with self.store.lock:
-            rows = list(self.store.tables[table].values())
-        if "where" in params:
-            try:
-                test = parse(table, json.loads(params["where"]))
-            except (BadFilter, json.JSONDecodeError) as error:
-                raise ApiError(400, "bad_request", f"invalid where: {error}") from None
-            rows = [r for r in rows if test(r) is True]
+        rows = self._selected(table, params)
         order = params.get("order", "id")
         name = order.removeprefix("-")
         if name not in fields or not fields[name].sortable:
@@ -185,6 +192,44 @@ class TemplateEmulator(Emulator):
         rows.sort(key=lambda r: _sort_key(fields[name], r[name]), reverse=order.startswith("-"))
         page = [{n: r.get(n) for n in chosen} for r in rows[offset : offset + limit]]
         return json_reply(200, {"records": page, "total": len(rows), "offset": offset, "limit": limit})
+
+    def _selected(self, table: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The records `where` selects."""
+        with self.store.lock:
+            rows = list(self.store.tables[table].values())
+        if "where" not in params:
+            return rows
+        try:
+            test = parse(table, json.loads(params["where"]))
+        except (BadFilter, json.JSONDecodeError) as error:
+            raise ApiError(400, "bad_request", f"invalid where: {error}") from None
+        return [r for r in rows if test(r) is True]
+
+    def _aggregate(self, table: str, params: Mapping[str, str]) -> Reply:
+        fields = self._fields(table)
+        group = [n for n in params.get("group", "").split(",") if n]
+        measures = [m for m in params.get("measures", "").split(",") if m]
+        for name in group:
+            if name not in fields or fields[name].type == "float":
+                raise ApiError(400, "bad_request", f"can't group by {name!r}")
+        for measure in measures:
+            function, _, name = measure.partition(":")
+            field = fields.get(name)
+            allowed = {"count": field is not None or not name, "sum": field is not None and field.type in _SUMMABLE}
+            allowed |= {"min": field is not None and field.sortable, "max": field is not None and field.sortable}
+            if not allowed.get(function, False) or (function != "count" and not name):
+                raise ApiError(400, "bad_request", f"unknown measure {measure!r}")
+        buckets: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in self._selected(table, params):
+            buckets.setdefault(tuple(stored(fields[n], row[n]) for n in group), []).append(row)
+        if not group:
+            buckets.setdefault((), [])
+        groups = []
+        for members in list(buckets.values())[:MAX_GROUPS]:
+            answer = {n: members[0][n] for n in group} if members else {}
+            answer |= {m: _measure(m, fields, members) for m in measures}
+            groups.append(answer)
+        return json_reply(200, {"groups": groups, "more": len(buckets) > MAX_GROUPS})
 
     def _validated(self, table: str, body: Any, *, creating: bool) -> dict[str, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
@@ -251,6 +296,25 @@ class TemplateEmulator(Emulator):
 
 def _filler(field: Field, n: int) -> Any:
     return f"created while scanning {n}" if field.type == "text" else 0
+
+
+_SUMMABLE = frozenset({"integer", "decimal"})
+
+
+def _measure(measure: str, fields: Mapping[str, Field], members: list[dict[str, Any]]) -> Any:
+    function, _, name = measure.partition(":")
+    if not name:
+        return len(members)
+    field = fields[name]
+    values = [v for v in (m[name] for m in members) if v is not None]
+    if function == "count":
+        return len(values)
+    if not values:
+        return None
+    if function == "sum":
+        return str(sum(stored(field, v) for v in values))
+    chosen = (min if function == "min" else max)(values, key=lambda v: _sort_key(field, v))
+    return chosen
 
 
 def _sort_key(field: Field, value: Any) -> tuple[bool, Any]:
