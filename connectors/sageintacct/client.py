@@ -38,7 +38,7 @@ from federation.errors import (
 )
 from federation.http import HttpClient, Operation, retry_after_seconds, transient_by_status
 from federation.ratelimit import RateLimit
-from federation.tokens import StoredLogin
+from federation.tokens import StoredLogin, TokenStore, token_key
 
 #: No per-second limit is published: calls are billed per transaction, not blocked (§1.11). The per-company
 #: concurrency cap is answered with an error that `check` turns into `RateLimited`.
@@ -228,10 +228,27 @@ def results(response: httpx.Response) -> list[ElementTree.Element]:
 
 
 class GatewayLogin(StoredLogin):
-    """Sessions from `getAPISession` with the user's login (§1.3); kept in memory for the connection."""
+    """Sessions from `getAPISession` with the user's login (§1.3).
 
-    def __init__(self, http: HttpClient, url: str, sender: Sender, login: Mapping[str, str]) -> None:
-        super().__init__(None, "sageintacct", skew=60.0)
+    With a `store` (`OAuthSettingsLocation`) the session is kept there under the gateway, company and user, so a
+    new process reuses it until it expires instead of logging in again; without one it lives with the connection.
+    """
+
+    def __init__(
+        self,
+        http: HttpClient,
+        url: str,
+        sender: Sender,
+        login: Mapping[str, str],
+        *,
+        scheme: str,
+        store: TokenStore | None = None,
+    ) -> None:
+        # The entity is part of the principal: a session signed in to one entity can't read another's records.
+        principal = f"{login.get('companyid', '')}/{login.get('userid', '')}"
+        if login.get("locationid"):
+            principal += f"/{login['locationid']}"
+        super().__init__(store, token_key(scheme, url, principal), skew=60.0)
         self._http, self._url, self._sender, self._login = http, url, sender, dict(login)
 
     def issue(self, previous: Mapping[str, Any]) -> dict[str, Any]:

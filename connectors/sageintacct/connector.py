@@ -2,8 +2,10 @@
 
 Login is `getAPISession` with the user's credentials under the sender's (Web Services) credentials; every later
 call goes to the endpoint it names with the session id inside the XML body (`client.BodySession`), and a session
-the gateway refuses is renewed once and the call re-sent. The objects come from `inspect`, their fields from
-`lookup`, both cached on disk (`MetadataCacheTTL`), so a new connection costs its login and nothing else.
+the gateway refuses is renewed once and the call re-sent. With `OAuthSettingsLocation` the session is kept in
+that token file, so a new connection or process reuses it until it expires. The objects come from `inspect`,
+their fields from `lookup`, both cached on disk (`MetadataCacheTTL`), so a new connection costs its login and
+nothing else.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +28,8 @@ from federation.errors import ConfigurationError
 from federation.http import Operation
 from federation.oauth import reveal
 from federation.settings import Secret, setting
-from federation.table import Deletions, Partitioning, Table, TableInfo
+from federation.table import Aggregate, Deletions, Partitioning, Table, TableInfo
+from federation.tokens import TokenStore
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ class SageIntacctSettings(CommonSettings):
         "TimeZone", default="UTC", doc="The company's time zone, in which Intacct's timestamps are written."
     )
     page_size: int = setting("PageSize", default=MAX_PAGE, doc=f"Records per query page (1-{MAX_PAGE}).")
+    oauth_settings_location: Path | None = setting(
+        "OAuthSettingsLocation",
+        doc="A file (mode 0600) to keep the API session in, so new connections and processes reuse it until it "
+        "expires instead of logging in again; unset: each connection logs in once.",
+    )
 
     def check(self, source: str) -> None:
         missing = [
@@ -92,7 +101,10 @@ class SageIntacctConnector(Connector):
         login = {"userid": config.user or "", "companyid": config.company_id or "", "password": reveal(config.password)}
         if config.entity_id:
             login["locationid"] = config.entity_id
-        http.auth = BodySession(GatewayLogin(http, gateway, self.sender, login), skew=60.0)
+        store = TokenStore.at(config.oauth_settings_location) if config.oauth_settings_location else None
+        http.auth = BodySession(
+            GatewayLogin(http, gateway, self.sender, login, scheme=self.scheme, store=store), skew=60.0
+        )
         self.http = http
         self.cache = self.metadata_cache(gateway, config.company_id or "", config.user or "", config.entity_id or "")
 
@@ -143,6 +155,7 @@ class SageIntacctConnector(Connector):
             deletable=True,
             page_size=self.intacct.page_size,
             limit_pushdown=True,
+            aggregates=frozenset(Aggregate),
             modified_column="Whenmodified" if "WHENMODIFIED" in names else None,
             deletions=Deletions.KEY_SCAN,
             partitioning=Partitioning("key range", "Recordno"),

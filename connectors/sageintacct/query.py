@@ -7,7 +7,8 @@ compare exactly (a timestamp with fractions of a second, a year before 1000) is 
 re-applies the exact predicate to every row anyway. The operators are the documented ones
 (developer.intacct.com/web-services/queries; api-protocols.md §1.6): equalto, notequalto, lessthan,
 lessthanorequalto, greaterthan, greaterthanorequalto, in/notin (1 to 1000 values: longer lists are split),
-isnull/isnotnull, and/or (at least two operands each).
+isnull/isnotnull, and/or (at least two operands each). Aggregates (`<count>`, `<sum>`, `<min>`, `<max>`) are
+`<select>` elements beside the fields they are grouped by (`aggregates.py` decides which are exact).
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ def compile_filter(predicate: Predicate | None, field_of: Callable[[str], str], 
     raise TypeError(f"not in negation normal form: {predicate!r}")
 
 
+def states_exactly(predicate: Predicate | None, zone: zoneinfo.ZoneInfo) -> bool:
+    """Whether `compile_filter` sends all of `predicate` (no value widened away), so the gateway's rows, or its
+    groups, are exactly those of the predicate."""
+    match predicate:
+        case None | IsNull():
+            return True
+        case And(operands=parts) | Or(operands=parts):
+            return all(states_exactly(p, zone) for p in parts)
+        case Comparison(value=value):
+            return literal(value, zone) is not None
+        case InList(values=values):
+            return all(literal(v, zone) is not None for v in values)
+    return False
+
+
 def query(
     obj: str,
     fields: Sequence[str],
@@ -108,9 +124,13 @@ def query(
     page_size: int,
     order_by: str | None = None,
     offset: int = 0,
+    aggregates: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The `<query>` element for one page."""
-    select = "".join(f"<field>{escape(f)}</field>" for f in fields)
+    """The `<query>` element for one page; `aggregates` are (function, field) pairs (`count`, `RECORDNO`), with
+    `fields` then grouping them."""
+    select = "".join(f"<field>{escape(f)}</field>" for f in fields) + "".join(
+        f"<{function}>{escape(f)}</{function}>" for function, f in aggregates
+    )
     parts = [f"<object>{escape(obj)}</object><select>{select}</select>"]
     if where is not None:
         parts.append(f"<filter>{where}</filter>")

@@ -5,7 +5,8 @@ scan would skip or repeat them. Pages are read by key instead: ordered by RECORD
 records after the last one seen (`RECORDNO > last`, offset 0), so a record that exists throughout the scan
 appears exactly once. `numremaining` says when the last page has come, so a scan of N records costs
 ceil(N / PageSize) calls; a LIMIT shrinks the first page, and the next page is fetched while DuckDB works on
-this one (`federation.paging.read_ahead`).
+this one (`federation.paging.read_ahead`). Aggregates the gateway computes exactly are one `query` call
+(`aggregates.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from connectors.sageintacct import client
+from connectors.sageintacct.aggregates import compile_aggregate, read_aggregate
 from connectors.sageintacct.client import Sender, function, read_error, results, rows_of
 from connectors.sageintacct.query import compile_filter, query
 from connectors.sageintacct.types import batch
@@ -24,7 +26,7 @@ from connectors.sageintacct.writes import ObjectWriter
 from federation.http import HttpClient
 from federation.paging import read_ahead
 from federation.predicates import And, Comparison, Operator, Predicate
-from federation.table import ScanRequest, Table, TableInfo, WriteResult
+from federation.table import AggregateRequest, ScanRequest, Table, TableInfo, WriteResult
 
 #: The largest `query` page (§1.6).
 MAX_PAGE = 2000
@@ -69,21 +71,9 @@ class ObjectTable(Table):
             body = query(
                 self.obj, fields, compile_filter(predicate, field_of, self.zone), page_size=size, order_by=key.api_name
             )
-            response = self.http.request(
-                "POST",
-                "/",
-                operation=client.QUERY,
-                content=self.sender.request([function(body)]),
-                headers={"Content-Type": "application/xml"},
-            )
-            (result,) = results(response)
-            if result.findtext("status") != "success":
-                raise read_error(result, self.info.name)
-            data = result.find("data")
-            assert data is not None
-            rows = rows_of(response, self.obj)
+            rows, remaining = self._query(body)
             last = int(rows[-1][key.api_name] or 0) if rows else None
-            return Page(rows, int(data.get("numremaining") or 0), last)
+            return Page(rows, remaining, last)
 
         seen = [0]
 
@@ -100,6 +90,40 @@ class ObjectTable(Table):
                 yield batch(page.rows, wanted, self.zone)
 
         return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def _query(self, body: str) -> tuple[list[dict[str, str | None]], int]:
+        """One `query` call: its rows and how many remain after them."""
+        response = self.http.request(
+            "POST",
+            "/",
+            operation=client.QUERY,
+            content=self.sender.request([function(body)]),
+            headers={"Content-Type": "application/xml"},
+        )
+        (result,) = results(response)
+        if result.findtext("status") != "success":
+            raise read_error(result, self.info.name)
+        data = result.find("data")
+        assert data is not None
+        return rows_of(response, self.obj), int(data.get("numremaining") or 0)
+
+    def aggregate(self, request: AggregateRequest) -> pa.RecordBatchReader | None:
+        body = compile_aggregate(self.obj, request, self.info, self.zone, MAX_PAGE)
+        if body is None:
+            return None
+        rows, remaining = self._query(body)
+        groups = read_aggregate(rows, remaining, request, self.info, self.zone)
+        if groups is None:
+            return None  # more groups than a page holds, or a sum that isn't exact: the engine aggregates a scan
+        return pa.RecordBatchReader.from_batches(groups.schema, [groups])
+
+    def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
+        if isinstance(request, AggregateRequest):
+            body = compile_aggregate(self.obj, request, self.info, self.zone, MAX_PAGE)
+            if body is not None:
+                return body
+            return f"(not exact: DuckDB aggregates a scan) {super().describe_request(request)}"
+        return super().describe_request(request)
 
     def insert(self, rows: pa.Table) -> WriteResult:
         return self.writer.insert(rows)
