@@ -28,6 +28,7 @@ from sqlalchemy.schema import FetchedValue
 
 from federation import errors
 from federation.connection import Connection
+from federation.connector import Connector
 from federation.errors import UnknownTableError
 from federation.registry import connector_class, properties_of
 from federation.settings import redacted
@@ -67,6 +68,13 @@ def _arrow_to_sqlalchemy(kind: pa.DataType) -> sqltypes.TypeEngine[Any]:
     if pa.types.is_time(kind):
         return sqltypes.Time()
     return sqltypes.NullType()
+
+
+def redacted_url(url: URL, scheme: str) -> URL:
+    """`url` for reprs and logs: every property value that is not known to be harmless to `scheme`'s connector
+    is masked (a misspelt `Pasword` too)."""
+    raw = {k: v for k, v in url.query.items() if isinstance(v, str)}
+    return url.set(query=redacted(connector_class(scheme).all_properties(), raw))
 
 
 def orm_flush(context: Any) -> bool:
@@ -182,11 +190,8 @@ class FederationDialect(duckdb_engine.Dialect):
 
     @classmethod
     def engine_created(cls, engine: Engine) -> None:
-        """Mask every property value in `engine.url` that is not known to be harmless (a misspelt `Pasword` is
-        masked too); the pool already holds the real ones."""
-        props = connector_class(cls.scheme).all_properties()
-        raw = {k: v for k, v in engine.url.query.items() if isinstance(v, str)}
-        engine.url = engine.url.set(query=redacted(props, raw))
+        """Mask the secrets in `engine.url` (`redacted_url`); the pool already holds the real ones."""
+        engine.url = redacted_url(engine.url, cls.scheme)
 
     @staticmethod
     def _federated(connection: Any) -> Connection:
@@ -194,22 +199,27 @@ class FederationDialect(duckdb_engine.Dialect):
         assert isinstance(wrapper, FederatedConnectionWrapper)
         return wrapper.federated
 
-    def _info(self, connection: Any, table_name: str, schema: str | None) -> TableInfo:
-        federated = self._federated(connection)
+    def _source(self, connection: Any, schema: str | None) -> Connector | None:
+        """The source whose tables reflection finds in `schema`, or None when it names none: here the one source,
+        in its own schema or the default one."""
         if schema not in (None, "main", self.scheme):
-            raise UnknownTableError(f"no schema {schema!r}; tables are in {self.scheme!r}", source=self.scheme)
-        connector = federated.federation.sources[self.scheme]
+            return None
+        return self._federated(connection).federation.sources[self.scheme]
+
+    def _info(self, connection: Any, table_name: str, schema: str | None) -> TableInfo:
+        connector = self._source(connection, schema)
+        if connector is None:
+            names = ", ".join(self._federated(connection).federation.sources)
+            raise UnknownTableError(f"no source schema {schema!r}; the tables are in {names}")
         return connector.table(table_name).info
 
     def get_table_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
-        if schema not in (None, "main", self.scheme):
-            return []
-        return self._federated(connection).federation.sources[self.scheme].table_names()
+        connector = self._source(connection, schema)
+        return connector.table_names() if connector is not None else []
 
     def has_table(self, connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> bool:
-        if schema not in (None, "main", self.scheme):
-            return False
-        return self._federated(connection).federation.sources[self.scheme].resolve(table_name) is not None
+        connector = self._source(connection, schema)
+        return connector is not None and connector.resolve(table_name) is not None
 
     def get_view_names(
         self, connection: Any, schema: str | None = None, include: Any | None = None, **kw: Any

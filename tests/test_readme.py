@@ -67,7 +67,8 @@ def for_sandbox(sandbox: Sandbox, text: str, settings: Path) -> str:
 
     def point(match: re.Match[str]) -> str:
         scheme, url = match.group(1), match.group(0)
-        known = {**sandbox.properties(scheme), "OAuthClientId": CLIENT_ID, "OAuthClientSecret": CLIENT_SECRET}
+        # The sandbox's own credentials first; the Salesforce emulator's OAuth client for a Salesforce URL that asks.
+        known = {"OAuthClientId": CLIENT_ID, "OAuthClientSecret": CLIENT_SECRET, **sandbox.properties(scheme)}
         values = {normalize(name): value for name, value in known.items()}
         url = re.sub(r"([\w ]+)=…", lambda m: f"{m.group(1)}={quote(values[normalize(m.group(1))], safe='')}", url)
         url = url.replace("/PATH/TO/OAuthSettings.txt", str(settings))
