@@ -7,38 +7,28 @@ JSON expected: `values` (sorted; null: not pinned), `window` (`[after, before]` 
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 
 from connectors.acton.query import Window, never_holds, path_segment, texts, time_window, value_set
-from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, negation_normal_form
+from federation.predicates import InList, negation_normal_form
+
+from ...compiler_fixtures import fixture_cases
+from ...compiler_fixtures import predicate as written
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NAMESPACE: dict[str, Any] = {
-    "Comparison": Comparison,
-    "InList": InList,
-    "IsNull": IsNull,
-    "And": And,
-    "Or": Or,
-    "Op": Operator,
-    "datetime": datetime.datetime,
-    "UTC": datetime.UTC,
-}
 
 
 def cases() -> list[tuple[str, str, str]]:
-    blocks = (FIXTURES / "narrowing.txt").read_text(encoding="utf-8").strip().split("\n\n")
-    return [tuple(block.split("\n")) for block in blocks]  # type: ignore[misc]
+    return fixture_cases(FIXTURES / "narrowing.txt")
 
 
-@pytest.mark.parametrize(("title", "source", "expected"), cases(), ids=[c[0][3:] for c in cases()])
+@pytest.mark.parametrize(("title", "source", "expected"), cases(), ids=[c[0] for c in cases()])
 def test_narrowing(title: str, source: str, expected: str) -> None:
-    predicate = eval(source, NAMESPACE)  # the fixture file is ours: predicate constructors only
+    predicate = written(source)
     if predicate is not None:
         predicate = negation_normal_form(predicate)
     window = time_window(predicate, "modified")

@@ -7,33 +7,20 @@ compiled for a company in America/New_York.
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import xml.etree.ElementTree as ElementTree
 import zoneinfo
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connectors.sageintacct.query import MAX_IN, compile_filter, query
 from connectors.sageintacct.types import column_name
-from federation.predicates import And, Comparison, InList, IsNull, Not, Operator, Or, negation_normal_form
+from federation.predicates import InList, negation_normal_form
+
+from ...compiler_fixtures import fixture_cases
+from ...compiler_fixtures import predicate as written
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NAMESPACE: dict[str, Any] = {
-    "Comparison": Comparison,
-    "InList": InList,
-    "IsNull": IsNull,
-    "And": And,
-    "Or": Or,
-    "Not": Not,
-    "Op": Operator,
-    "Decimal": decimal.Decimal,
-    "date": datetime.date,
-    "datetime": datetime.datetime,
-    "UTC": datetime.UTC,
-}
 FIELDS = (
     "RECORDNO",
     "NAME",
@@ -49,17 +36,12 @@ ZONE = zoneinfo.ZoneInfo("America/New_York")
 
 
 def cases() -> list[tuple[str, str, str]]:
-    blocks = (FIXTURES / "filter.txt").read_text(encoding="utf-8").strip().split("\n\n")
-    found = []
-    for block in blocks:
-        title, predicate, expected = block.strip().split("\n")
-        found.append((title.removeprefix("-- "), predicate, expected))
-    return found
+    return fixture_cases(FIXTURES / "filter.txt")
 
 
 @pytest.mark.parametrize(("title", "predicate", "expected"), cases(), ids=[c[0] for c in cases()])
 def test_filter_fixture(title: str, predicate: str, expected: str) -> None:
-    tree = eval(predicate, NAMESPACE)  # the fixture's own constructors
+    tree = written(predicate)
     compiled = compile_filter(None if tree is None else negation_normal_form(tree), FIELD_OF, ZONE)
     assert str(compiled) == expected
     if compiled is not None:

@@ -6,15 +6,15 @@ constructors (or `LIMIT n`), and the SOQL expected for `SELECT Id, Name FROM Acc
 
 from __future__ import annotations
 
-import datetime
-import decimal
 from pathlib import Path
 
 import pytest
 
 from connectors.salesforce.soql import MAX_ENCODED_QUERY, compile_select, compile_selects, encoded_length
 from connectors.salesforce.table import table_info
-from federation.predicates import And, Comparison, InList, IsNull, Not, Operator, Or, Predicate, pushable
+from federation.predicates import And, Comparison, InList, Operator, pushable
+
+from ...compiler_fixtures import fixture_cases, predicate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "soql"
 
@@ -33,38 +33,21 @@ FIELDS = [
 ]
 INFO = table_info({"name": "Account", "fields": FIELDS})
 
-NAMESPACE = {
-    "Comparison": Comparison,
-    "InList": InList,
-    "IsNull": IsNull,
-    "And": And,
-    "Or": Or,
-    "Not": Not,
-    "Op": Operator,
-    "Decimal": decimal.Decimal,
-    "date": datetime.date,
-    "datetime": datetime.datetime,
-    "UTC": datetime.UTC,
-    "float": float,
-}
-
 
 def cases() -> list[tuple[str, str, str]]:
-    found = []
-    for path in sorted(FIXTURES.glob("*.txt")):
-        blocks = path.read_text(encoding="utf-8").strip().split("\n\n")
-        for block in blocks:
-            title, source, expected = block.strip().split("\n")
-            assert title.startswith("-- "), f"{path.name}: a case starts with a -- title"
-            found.append((f"{path.stem}: {title[3:]}", source, expected))
-    return found
+    return [
+        (f"{path.stem}: {title}", source, expected)
+        for path in sorted(FIXTURES.glob("*.txt"))
+        for title, source, expected in fixture_cases(path)
+    ]
 
 
 def compile_case(source: str) -> str:
     if source.startswith("LIMIT "):
         return compile_select("Account", ["Id", "Name"], None, INFO.column, limit=int(source[6:]))
-    predicate: Predicate = eval(source, {"__builtins__": {}}, NAMESPACE)
-    return compile_select("Account", ["Id", "Name"], pushable(predicate, INFO.can_push), INFO.column)
+    written = predicate(source)
+    assert written is not None
+    return compile_select("Account", ["Id", "Name"], pushable(written, INFO.can_push), INFO.column)
 
 
 @pytest.mark.parametrize(("title", "source", "expected"), cases(), ids=[c[0] for c in cases()])
