@@ -102,6 +102,24 @@ def transient_by_status(response: httpx.Response, message: str, api_code: str | 
     return None
 
 
+#: Reads an error response's body: (the API's error code, its message).
+ErrorReader = Callable[[httpx.Response], tuple[str | None, str]]
+
+
+def error_check(read: ErrorReader, classify: Callable[[httpx.Response, str | None, str], Error]) -> ResponseCheck:
+    """The check of an API that reports failures by HTTP status, with a body `read` turns into (code, message):
+    a success is None; 401, 429 and 5xx mean what they mean everywhere (`transient_by_status`); `classify` names
+    the rest by the API's own codes."""
+
+    def check(response: httpx.Response) -> Error | None:
+        if response.is_success or response.is_redirect:
+            return None
+        code, message = read(response)
+        return transient_by_status(response, message, code) or classify(response, code, message)
+
+    return check
+
+
 def status_check(response: httpx.Response) -> Error | None:
     """The generic check: any 2xx or 3xx is fine; otherwise a type by status, with the body's text."""
     if response.is_success or response.is_redirect:

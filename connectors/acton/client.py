@@ -19,7 +19,7 @@ from federation.errors import (
     ProgrammingError,
     StaleMetadata,
 )
-from federation.http import Operation, transient_by_status
+from federation.http import Operation, error_check
 from federation.ratelimit import RateLimit, Window
 
 #: Act-On's published limits (developer.act-on.com, API overview): 5 calls in any second, 30,000 a day.
@@ -68,14 +68,8 @@ def api_error(response: httpx.Response) -> tuple[str | None, str]:
     return None, f"HTTP {response.status_code}"
 
 
-def check(response: httpx.Response) -> Error | None:
-    if response.is_success:
-        return None
-    code, message = api_error(response)
+def _classify(response: httpx.Response, code: str | None, message: str) -> Error:
     status = response.status_code
-    common = transient_by_status(response, message, code)
-    if common is not None:
-        return common
     if code == INVALID_COLUMN:
         # The list no longer has a column its cached description names.
         return StaleMetadata(message, api_code=code)
@@ -84,6 +78,9 @@ def check(response: httpx.Response) -> Error | None:
     if status in (400, 404):
         return ProgrammingError(message, api_code=code)
     return DatabaseError(message, api_code=code)
+
+
+check = error_check(api_error, _classify)
 
 
 def is_not_found(error: Error) -> bool:

@@ -22,7 +22,7 @@ from federation.errors import (
     StaleMetadata,
     UnknownTableError,
 )
-from federation.http import HttpClient, Operation, transient_by_status
+from federation.http import HttpClient, Operation, error_check
 
 log = logging.getLogger("duckfed.salesforce")
 
@@ -73,15 +73,9 @@ QUERY_MORE = Operation("queryMore", idempotent=True)
 SERVER_TIME = Operation("server time", idempotent=True)
 
 
-def check(response: httpx.Response) -> Error | None:
-    """The REST API's errors by meaning; a success (the API reports no errors with HTTP 2xx) is None."""
-    if response.is_success or response.is_redirect:
-        return None
-    code, message = api_error(response)
+def _classify(response: httpx.Response, code: str | None, message: str) -> Error:
+    """The REST API's other errors, by meaning."""
     status = response.status_code
-    common = transient_by_status(response, message, code)
-    if common is not None:
-        return common
     if code == "INVALID_FIELD" and "No such column" in message:
         # A field the cached describe lists is gone (a custom field was deleted): the metadata is stale.
         return StaleMetadata(readable(message), api_code=code)
@@ -96,6 +90,9 @@ def check(response: httpx.Response) -> Error | None:
     if status == 400:
         return ProgrammingError(message, api_code=code)
     return DatabaseError(message, api_code=code)
+
+
+check = error_check(api_error, _classify)
 
 
 class SalesforceClient:

@@ -18,7 +18,7 @@ from federation.errors import (
     StaleMetadata,
     UnknownTableError,
 )
-from federation.http import Operation, transient_by_status
+from federation.http import Operation, error_check
 from federation.ratelimit import RateLimit, Window
 
 #: The template API's published limit: 10 calls in any sliding second per client.
@@ -48,14 +48,8 @@ def api_error(response: httpx.Response) -> tuple[str | None, str]:
     return None, f"HTTP {response.status_code}"
 
 
-def check(response: httpx.Response) -> Error | None:
-    if response.is_success:
-        return None
-    code, message = api_error(response)
+def _classify(response: httpx.Response, code: str | None, message: str) -> Error:
     status = response.status_code
-    common = transient_by_status(response, message, code)
-    if common is not None:
-        return common
     if status == 400 and message.startswith("unknown fields"):
         return StaleMetadata(message, api_code=code)
     if status == 404:
@@ -69,3 +63,6 @@ def check(response: httpx.Response) -> Error | None:
     if status == 400:
         return ProgrammingError(message, api_code=code)
     return DatabaseError(message, api_code=code)
+
+
+check = error_check(api_error, _classify)
