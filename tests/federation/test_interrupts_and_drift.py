@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 import federation
-from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
+from connectors.template.emulator import TemplateEmulator
 from federation.connection import Connection
 from federation.errors import Cancelled, MissingFilterError
-from federation.sandbox import free_port
 from federation.table import TableInfo
+
+from ..template_source import template_properties
 
 
 @pytest.fixture()
@@ -29,18 +30,7 @@ def emulator() -> Iterator[TemplateEmulator]:
 
 
 def properties(emulator: TemplateEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "scheme": "template",
-        "URL": emulator.url,
-        "InitiateOAuth": "GETANDREFRESH",
-        "OAuthClientId": CLIENT_ID,
-        "OAuthClientSecret": CLIENT_SECRET,
-        "CallbackURL": f"http://127.0.0.1:{free_port()}/callback",
-        "OAuthSettingsLocation": str(tmp_path / "tokens.json"),
-        "MetadataCacheDir": str(tmp_path / "cache"),
-        "PageSize": "50",
-        **extra,
-    }
+    return {"scheme": "template", **template_properties(emulator, tmp_path, PageSize="50", **extra)}
 
 
 def warmed(props: dict[str, str]) -> Connection:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 import federation
-from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
+from connectors.template.emulator import TemplateEmulator
 from federation.emulation.quotas import Quota
-from federation.sandbox import free_port
+
+from ..template_source import template_properties
 
 THREADS = 4
 ROWS = 250  # per scan, in pages of 50: five full pages and an empty one
@@ -27,18 +28,7 @@ def emulator() -> Iterator[TemplateEmulator]:
 
 
 def properties(emulator: TemplateEmulator, tmp_path: Path, rate_limit: str) -> dict[str, str]:
-    return {
-        "scheme": "template",
-        "URL": emulator.url,
-        "InitiateOAuth": "GETANDREFRESH",
-        "OAuthClientId": CLIENT_ID,
-        "OAuthClientSecret": CLIENT_SECRET,
-        "CallbackURL": f"http://127.0.0.1:{free_port()}/callback",
-        "OAuthSettingsLocation": str(tmp_path / "tokens.json"),
-        "MetadataCacheDir": str(tmp_path / "cache"),
-        "PageSize": "50",
-        "RateLimit": rate_limit,
-    }
+    return {"scheme": "template", **template_properties(emulator, tmp_path, PageSize="50", RateLimit=rate_limit)}
 
 
 def scan_in_threads(props: dict[str, str]) -> list[int]:

@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
-from federation.sandbox import free_port
+from connectors.template.emulator import TemplateEmulator
+
+from ..template_source import template_properties
 
 POOL = 8
 ROUNDS = 50
@@ -60,17 +61,8 @@ def child(url: str, pipe: Connection) -> None:
 def test_fifty_rotations_across_pooled_connections_and_processes(tmp_path: Path) -> None:
     with TemplateEmulator(records=10, access_seconds=1.0, rotate_refresh_tokens=True) as emulator:
         assert emulator.oauth is not None
-        props = {
-            "URL": emulator.url,
-            "InitiateOAuth": "GETANDREFRESH",
-            "OAuthClientId": CLIENT_ID,
-            "OAuthClientSecret": CLIENT_SECRET,
-            "CallbackURL": f"http://127.0.0.1:{free_port()}/callback",
-            "OAuthSettingsLocation": str(tmp_path / "OAuthSettings.txt"),
-            "MetadataCacheDir": str(tmp_path / "cache"),
-            # 16 connections query at once in every round: well within a second, not at the API's 10 a second.
-            "RateLimit": "1000/second",
-        }
+        # 16 connections query at once in every round: well within a second, not at the API's 10 a second.
+        props = template_properties(emulator, tmp_path, RateLimit="1000/second")
         url = f"template:///?{urlencode(props)}"
         engine = engine_for(url)
         context = multiprocessing.get_context("spawn")

@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 import pytest
 
 import federation
-from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
+from connectors.template.emulator import TemplateEmulator
 from federation.cli import main
 from federation.errors import AuthenticationError
-from federation.sandbox import free_port
+
+from ...template_source import template_properties
 
 
 @pytest.fixture()
@@ -26,16 +27,8 @@ def emulator() -> Iterator[TemplateEmulator]:
 
 
 def props(emulator: TemplateEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "URL": emulator.url,
-        "InitiateOAuth": "GETANDREFRESH",
-        "OAuthClientId": CLIENT_ID,
-        "OAuthClientSecret": CLIENT_SECRET,
-        "OAuthSettingsLocation": str(tmp_path / "private" / "tokens.json"),
-        "MetadataCacheDir": str(tmp_path / "cache"),
-        "CallbackURL": f"http://127.0.0.1:{free_port()}/callback",
-        **extra,
-    }
+    tokens = str(tmp_path / "private" / "tokens.json")  # in a directory duckfed creates (0700)
+    return template_properties(emulator, tmp_path, OAuthSettingsLocation=tokens, **extra)
 
 
 def test_the_authorization_code_never_reaches_the_logs(
