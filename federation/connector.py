@@ -56,6 +56,24 @@ class CommonSettings(Settings):
         doc="Allow UPDATE and DELETE without a WHERE clause (or with one that is always true); SaaS writes "
         "can't be rolled back, so they are refused by default.",
     )
+    cache_ttl: float = setting(
+        "CacheTTL",
+        default=0.0,
+        doc="Seconds a query's API results are reused: a repeated query within it costs no call, and a write "
+        "through duckfed to the table drops them (0: no cache).",
+    )
+    max_calls: int = setting(
+        "MaxCalls",
+        default=0,
+        doc="API calls one statement may spend; a statement that would need more is refused before its first "
+        "call where the count is known up front, and stopped when it reaches the cap otherwise (0: no cap).",
+    )
+    progress: bool = setting(
+        "Progress",
+        default=True,
+        doc="Show a progress bar for scans, syncs and writes that run longer than a second, on an interactive "
+        "terminal or in a notebook (also off with the environment variable DUCKFED_PROGRESS=0).",
+    )
 
 
 class Connector(abc.ABC):
