@@ -141,6 +141,16 @@ class SessionAuth(Credentials):
     def prepare(self) -> None:
         self.session()
 
+    def adopt(self, login: Login) -> None:
+        """Take sessions from `login` from now on: a worker adopts a session minted elsewhere, whose login never
+        signs in (`federation.handoff.HandedLogin`). Such a session can't be renewed early, so it is used until it
+        expires."""
+        with self._lock:
+            self._login = login
+            self._skew = 0.0
+            self._session = None
+            self._generation += 1
+
     def _renew(self) -> None:
         stale = self._session
         self._session = self._login.renew(stale) if stale is not None else self._login.login()

@@ -17,6 +17,7 @@ DuckDB's relations so that whichever method runs a statement raises duckfed's er
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import operator
@@ -49,7 +50,8 @@ from federation.predicates import (
     conjunction,
     pushable,
 )
-from federation.table import ScanRequest, Table, missing_filter
+from federation.progress import Progress, ScanMeter
+from federation.table import NO_PROGRESS, ScanRequest, Table, missing_filter
 
 _COMPARISONS = {op.value: op for op in (Operator.EQ, Operator.NE, Operator.LT, Operator.LE, Operator.GT, Operator.GE)}
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -65,13 +67,15 @@ class Failures:
     DuckDB turns an exception raised in a stream into an `InvalidInputException` whose text names the stream's
     registered name and quotes the exception. `raised` gives back the error that text quotes, so a statement
     raises its own failure, typed, and never one another statement left behind (an abandoned Arrow reader, a
-    relation whose error was never read).
+    relation whose error was never read). The streams' other way back to the connection rides along: its
+    `progress`, which each scan counts its pages into.
     """
 
     #: Failures kept per stream name: enough for the statements that can be open on one connection at once.
     KEPT = 8
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress
         self._lock = threading.Lock()
         self._by_name: dict[str, deque[Error]] = {}
 
@@ -181,7 +185,8 @@ class _Reporting(ArrowScanSource):
 
 class TableSource(_Reporting):
     """A connector table as a DuckDB scan source, registered under `name`; with a `hint` (from the planner), the
-    scan also asks the API for only the first rows in an order, when DuckDB pushes the filters planned for."""
+    scan also asks the API for only the first rows in an order, when DuckDB pushes the filters planned for; with
+    `narrowing` (patterns DuckDB keeps evaluating above the scan, from the planner) it pushes those too."""
 
     def __init__(
         self,
@@ -193,11 +198,23 @@ class TableSource(_Reporting):
         interrupted: Callable[[str], None] = lambda reason: None,
         stale: Callable[[], None] = lambda: None,
         hint: ScanHint | None = None,
+        narrowing: tuple[Predicate, ...] = (),
+        fetch: Callable[[Table, ScanRequest], pa.RecordBatchReader] | None = None,
+        known_rows: int | None = None,
+        counted: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(table, name=name, failures=failures, interrupted=interrupted, stale=stale)
         self.table = table
         self.pushdown = pushdown
         self.hint = hint
+        #: Predicates the statement implies for every row this scan feeds, pushed beside what DuckDB accepts
+        #: (a superset is enough: DuckDB still evaluates them, never having offered them to `accepts`).
+        self.narrowing = narrowing
+        #: What reads the table instead of `Table.scan` (a join's keyed side, `federation.keyed`).
+        self.fetch = fetch
+        #: The row count the last full scan found (`Connector.row_count`), and where a full scan reports it.
+        self.known_rows = known_rows
+        self.counted = counted
         self._schema = table.info.schema
         #: While EXPLAIN plans a statement, the pushable part of each predicate accepted (None: not recording).
         self.accepted: list[Predicate] | None = None
@@ -206,7 +223,7 @@ class TableSource(_Reporting):
         return self._schema.__arrow_c_schema__()
 
     def rows(self) -> int | None:
-        return self.table.info.estimated_rows
+        return self.known_rows if self.known_rows is not None else self.table.info.estimated_rows
 
     def accepts(self, predicate: Node) -> bool:
         if not self.pushdown:
@@ -237,6 +254,7 @@ class TableSource(_Reporting):
             part = pushable(ours, self.table.info.can_push)
             if part is not None:
                 pushed.append(part)
+        pushed.extend(p for p in self.narrowing if pushable(p, self.table.info.can_push) is not None)
         # The exact filter runs before narrowing, so the scan also returns the columns it reads.
         needed = wanted + [n for n in names if n in read and n not in wanted]
         predicate = conjunction(pushed)
@@ -247,20 +265,50 @@ class TableSource(_Reporting):
                 f"table {self.table.info.name!r} can only be read with a filter on {missing!r}{how}: add "
                 f"WHERE {missing} = … or {missing} IN (…)"
             )
-        request = ScanRequest(tuple(needed), predicate)
+        progress = self.failures.progress
+        meter = progress.scan(self.table.info.name) if progress is not None else None
+        request = ScanRequest(tuple(needed), predicate, progress=meter or NO_PROGRESS)
         if self.hint is not None and self.hint.applies(given, self.table.info):
-            request = ScanRequest(tuple(needed), predicate, self.hint.limit, self.hint.order_by)
-        reader = self.table.scan(request)
+            request = dataclasses.replace(request, limit=self.hint.limit, order_by=self.hint.order_by)
+        reader = self.table.scan(request) if self.fetch is None else self.fetch(self.table, request)
+        if self.counted is not None and self.fetch is None and predicate is None and request.limit is None:
+            reader = _counting(reader, self._count)
         schema = pa.schema([self._schema.field(n) for n in wanted])
-        batches = self._reported(_filtered(reader, exact, wanted, len(needed) != len(wanted)))
+        batches = self._reported(_filtered(reader, exact, wanted, len(needed) != len(wanted), meter))
         return pa.RecordBatchReader.from_batches(schema, batches).__arrow_c_stream__(), True
+
+    def _count(self, rows: int) -> None:
+        self.known_rows = rows
+        if self.counted is not None:
+            self.counted(rows)
+
+
+def _counting(reader: pa.RecordBatchReader, counted: Callable[[int], None]) -> pa.RecordBatchReader:
+    """`reader`, passed through; `counted(rows)` once it has been read to its end (a scan closed early says
+    nothing of the table's size)."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        rows = 0
+        with reader:
+            for batch in reader:
+                rows += batch.num_rows
+                yield batch
+        counted(rows)
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def _filtered(
-    reader: pa.RecordBatchReader, exact: pc.Expression | None, wanted: list[str], narrow: bool
+    reader: pa.RecordBatchReader,
+    exact: pc.Expression | None,
+    wanted: list[str],
+    narrow: bool,
+    meter: ScanMeter | None = None,
 ) -> Iterator[pa.RecordBatch]:
     try:
         for batch in reader:
+            if meter is not None:
+                meter.page(batch.num_rows)  # as the API sent it, before the exact filter: as its total counts
             if exact is not None:
                 batch = batch.filter(exact)
             if narrow:
@@ -297,7 +345,7 @@ class AggregateSource(_Reporting):
 
     def _scanned(self, table: Table, sql: str) -> pa.RecordBatchReader:
         """`sql` run by DuckDB over a scan of `table` registered as `planner.SCANNED`, on a connection of its own."""
-        failures = Failures()
+        failures = Failures(self.failures.progress)
         with duckdb.connect() as duck:
             register(duck, TableSource(table, name=SCANNED, pushdown=self.pushdown, failures=failures))
             try:
@@ -311,7 +359,7 @@ class AggregateSource(_Reporting):
         return result.to_reader()
 
 
-def register(connection: duckdb.DuckDBPyConnection, source: TableSource | AggregateSource) -> None:
+def register(connection: duckdb.DuckDBPyConnection, source: _Reporting) -> None:
     """Register `source` on `connection` under its name (connection-local, like DuckDB's own `register`)."""
     connection._register_arrow_source(source.name, source)
 

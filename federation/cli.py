@@ -9,6 +9,8 @@ duckfed tables --source fin=URL
 duckfed describe fin.Account --source fin=URL     # or just Account, when one source has a table of that name
 duckfed sync FILE --source fin=URL [--table fin.Account …] [--where "fin.Account: SQL condition"]
                                                # replicate tables into a DuckDB file the DuckDB 1.5 CLI opens
+duckfed serve --sandbox [--listen 127.0.0.1:5433] [--password-file FILE | --trust]
+                                               # serve the sources over the PostgreSQL wire protocol
 duckfed properties SCHEME [--markdown]         # the connection properties a source takes
 duckfed login SCHEME --url 'SCHEME:///?…'      # sign in now (OAuth consent), storing tokens for later runs
 duckfed cache clear [SCHEME]                   # forget cached table metadata
@@ -30,13 +32,12 @@ from pathlib import Path
 
 import orjson
 import pyarrow.csv as pa_csv
-from sqlalchemy.engine import make_url
 
 from federation.catalog import clear_all
 from federation.connection import Connection, connect
 from federation.errors import ConfigurationError, Error
 from federation.predicates import Operator
-from federation.registry import connector_class, open_source
+from federation.registry import connector_class, open_source, parse_source_url
 from federation.sandbox import Sandbox
 from federation.settings import describe_properties
 from federation.sync import sync
@@ -73,8 +74,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         if args.format == "parquet":
             if not args.output:
                 raise ConfigurationError("--format parquet needs --output FILE")
-            # DuckDB streams the scan into the file: the table is never held in memory whole.
-            relation.write_parquet(args.output)
+            # A COPY through the connection, which makes a Parquet export of source tables stream with flat
+            # memory (`federation.copy_options`); the query's own ORDER BY, if any, is kept.
+            query, path = args.sql.strip().rstrip(";"), args.output.replace("'", "''")
+            con.execute(f"COPY (\n{query}\n) TO '{path}' (FORMAT parquet)")
             print(f"wrote {args.output}", file=sys.stderr)
             return 0
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
@@ -160,6 +163,24 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from federation.serve import Limits, Security, Server, listen_address, serve_forever
+
+    host, port = listen_address(args.listen)
+    security = Security.configure(
+        host,
+        user=args.user,
+        password_file=Path(args.password_file) if args.password_file else None,
+        trust=args.trust,
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
+    )
+    limits = Limits(args.max_connections, args.statement_timeout, args.max_rows, args.max_bytes)
+    with _connection(args) as con:
+        serve_forever(Server(con, security, limits), host, port)
+    return 0
+
+
 def cmd_properties(args: argparse.Namespace) -> int:
     properties = connector_class(args.scheme).all_properties()
     if args.markdown:
@@ -173,13 +194,12 @@ def cmd_properties(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    url = make_url(args.url)
-    scheme = url.drivername.split("+")[0]
+    scheme, _ = parse_source_url(args.url)
     if scheme != args.scheme:
         raise ConfigurationError(f"--url is a {scheme!r} URL, not {args.scheme!r}")
     if args.no_browser:
         os.environ["DUCKFED_NO_BROWSER"] = "1"  # consent prints the URL and takes the pasted redirect
-    connector = open_source(url)
+    connector = open_source(args.url)
     try:
         connector.login()
     finally:
@@ -231,6 +251,18 @@ def parser() -> argparse.ArgumentParser:
     syncing.add_argument("--table", action="append", metavar="NAME", help="a table to sync (default: every table)")
     syncing.add_argument("--where", action="append", metavar="'TABLE: CONDITION'", help="sync only matching records")
     syncing.set_defaults(run=cmd_sync)
+    serving = sourced("serve", "serve the sources over the PostgreSQL wire protocol (DuckDB CLI, psql, BI tools)")
+    serving.add_argument("--listen", default="127.0.0.1:5433", metavar="HOST:PORT", help="port 0: a free one")
+    serving.add_argument("--user", default="duckfed", help="the user name clients connect as")
+    serving.add_argument("--password-file", metavar="FILE", help="the clients' password (SCRAM-SHA-256)")
+    serving.add_argument("--trust", action="store_true", help="no password (loopback addresses only)")
+    serving.add_argument("--tls-cert", metavar="FILE", help="TLS certificate (PEM); needed off loopback")
+    serving.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
+    serving.add_argument("--max-connections", type=int, default=16, help="clients at once")
+    serving.add_argument("--statement-timeout", type=float, metavar="SECONDS", help="cancel longer statements")
+    serving.add_argument("--max-rows", type=int, help="refuse results with more rows")
+    serving.add_argument("--max-bytes", type=int, help="refuse results larger than this on the wire")
+    serving.set_defaults(run=cmd_serve)
     sandbox = commands.add_parser("sandbox", help="run the sandbox emulators until Ctrl-C")
     sandbox.add_argument("--records", type=int, default=1000)
     sandbox.set_defaults(run=cmd_sandbox)

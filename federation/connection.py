@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import threading
 import warnings
@@ -31,8 +32,8 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from federation import explain
-from federation.bridge import CTRL_C, AggregateSource, Failures, Relation, TableSource, register, translated
+from federation import copy_options, explain
+from federation.bridge import CTRL_C, Failures, Relation, TableSource, register, translated
 from federation.cancel import interrupts
 from federation.connector import Connector
 from federation.dml import Writes
@@ -44,12 +45,14 @@ from federation.errors import (
     StaleMetadata,
     UnknownTableError,
 )
-from federation.planner import Plan, Planner, TopN
-from federation.planner_aggregates import PushedAggregate
+from federation.kept_views import refuse_stored_views
+from federation.planned import Source, source_for
+from federation.planner import Plan, Planned, Planner
+from federation.progress import Progress
 from federation.readback import Routed
 from federation.registry import open_source
 from federation.sources import Federation, Found, check_key
-from federation.statements import referenced_tables
+from federation.statements import explained, referenced_tables
 from federation.table import Table
 
 SourceSpec = str | Connector | Mapping[str, object]
@@ -62,6 +65,10 @@ _EXPLAINED = "SELECT unnest($1::VARCHAR[]) AS explain_key, unnest($2::VARCHAR[])
 _MISSING_TABLE = re.compile(r'Table with name "?(.+?)"? does not exist')
 #: The comment on every view duckfed creates, by which they are found and dropped (see `Connection.drop_views`).
 _OUR_VIEW = "duckfed: a view over a source table, dropped when its connection closes"
+#: The storage version of the database files duckfed creates: the newest the DuckDB 1.5 CLI reads.
+STORAGE_VERSION = "v1.5.0"
+#: A database named by URI (`md:…`, `s3://…`), not a local file (a one-letter scheme is a Windows drive).
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = ":memory:") -> Connection:
@@ -83,9 +90,19 @@ def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = "
             for connector in opened.values():
                 connector.close()
             raise
-    con = Connection(Federation(opened), duckdb.connect(database))
+    con = Connection(Federation(opened), _open(database))
     con.drop_views()  # those a process that ended without closing its connection left in a database file
     return con
+
+
+def _open(database: str) -> duckdb.DuckDBPyConnection:
+    """DuckDB on `database`. A file that does not exist yet is first created in `STORAGE_VERSION`, which DuckDB
+    keeps for the file's later writes, so that the DuckDB CLI from the package index (1.5) opens it too."""
+    if not database.startswith(":memory:") and not _URI.match(database) and not os.path.exists(database):
+        path = database.replace("'", "''")
+        with duckdb.connect() as maker:
+            maker.execute(f"ATTACH '{path}' AS created (STORAGE_VERSION '{STORAGE_VERSION}')")
+    return duckdb.connect(database)
 
 
 class Connection:
@@ -101,7 +118,9 @@ class Connection:
         # is one of ours: let it look on up to the user's.
         duck.execute("SET python_scan_all_frames = true")
         #: What this cursor's scans raised until their statements report it (registrations are per cursor).
-        self._failures = Failures()
+        #: The bar of statements that run longer than a second (`federation.progress`); scans count into it.
+        self.progress = Progress(federation.sources)
+        self._failures = Failures(self.progress)
         self._writes = Writes(self)
         #: Why the running statement was interrupted (a timeout, Ctrl-C), while it is.
         self._interrupted: str | None = None
@@ -109,7 +128,7 @@ class Connection:
         self._stale: set[tuple[str, str]] = set()
         self._planner = Planner(self._pushing, self._defaults)
         #: The sources registered on this cursor, by name (EXPLAIN reads what DuckDB asked them).
-        self._sources: dict[str, TableSource | AggregateSource] = {}
+        self._sources: dict[str, Source] = {}
         #: The names of the per-statement sources registered, oldest first.
         self._recent: deque[str] = deque()
 
@@ -138,7 +157,7 @@ class Connection:
         return self
 
     def _execute(self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None) -> None:
-        plan = self._planned(query)
+        plan = self._planned(query, parameters)
         if plan.explain:
             self.run(self._duck.execute, _EXPLAINED, self._explained(plan, parameters))
         else:
@@ -162,6 +181,7 @@ class Connection:
     def _route(self, query: str) -> Routed | None:
         """The write to a source table `query` is, or None after registering the tables it names for DuckDB."""
         self._rowcount = None
+        self.federation.start_statement()  # for MaxCalls: reading its rows later still counts as this statement
         routed = self._writes.route(query)
         if routed is None:
             self.prepare(query)
@@ -208,7 +228,7 @@ class Connection:
                 # DuckDB warns that this copies the result: a write's result is a count or the rows written.
                 warnings.simplefilter("ignore", UserWarning)
                 return Relation(self._duck.from_arrow(self._duck.to_arrow_table()), self.run)
-        plan = self._planned(query)
+        plan = self._planned(query, params)
         if plan.explain:
             relation = self.run(self._duck.sql, _EXPLAINED, params=self._explained(plan, params))
         else:
@@ -291,7 +311,7 @@ class Connection:
             timer.daemon = True
             timer.start()
         try:
-            with interrupts.running(functools.partial(self.interrupt, CTRL_C)):
+            with interrupts.running(functools.partial(self.interrupt, CTRL_C)), self.progress.activity():
                 return method(*args, **kwargs)
         except KeyboardInterrupt:
             self.interrupt(CTRL_C)
@@ -338,8 +358,12 @@ class Connection:
     # -- lazy registration ------------------------------------------------------------------------------------
 
     def prepare(self, query: str) -> None:
-        """Register every source table the statement names."""
-        for schema, table in referenced_tables(query):
+        """Register every source table the statement names (refusing a view stored in a file over them)."""
+        named = referenced_tables(query)
+        sources = [f"{found[0]}.{found[2]}" for found in (self.target(*name) for name in named) if found is not None]
+        if sources:
+            refuse_stored_views(self._duck, query, sources)
+        for schema, table in named:
             self.ensure(schema, table)
 
     def ensure(self, schema: str | None, table: str) -> None:
@@ -369,6 +393,8 @@ class Connection:
                 failures=self._failures,
                 interrupted=self.federation.interrupt,
                 stale=functools.partial(self._mark_stale, key, connector, table),
+                known_rows=connector.row_count(table),
+                counted=functools.partial(connector.count_rows, table),
             )
             register(self._duck, source)
             self._sources[hidden] = source
@@ -382,30 +408,46 @@ class Connection:
 
     # -- pushdown by rewriting (`federation.planner`) -----------------------------------------------------------
 
-    def _planned(self, query: str) -> Plan:
+    def _planned(self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Plan:
         """The statement with its aggregates, orders and limits pushed where the tables can, after registering the
-        sources the rewritten statement names."""
-        plan = self._planner.plan(query)
+        sources the rewritten statement names; a Parquet export of source tables also streams (`copy_options`)."""
+        streamed = copy_options.streaming(query)
+        if streamed is not None and any(self.target(*name) is not None for name in referenced_tables(query)):
+            query = streamed
+        plan = self._planner.plan(query, parameters)
         for source in plan.sources:
             self._register_planned(source)
         return plan
 
-    def _explained(self, plan: Plan, parameters: Sequence[Any] | Mapping[str, Any] | None) -> list[list[str]]:
-        """DuckDB's EXPLAIN rows, then one per scan naming the API request it will make (`federation.explain`)."""
+    def _explained(
+        self, plan: Plan, parameters: Sequence[Any] | Mapping[str, Any] | None, *, quotas: bool = True
+    ) -> list[list[str]]:
+        """DuckDB's EXPLAIN rows, then one per scan naming the API request it will make (`federation.explain`); for
+        a write to a source table, those of the SELECT that finds its rows, then the write calls."""
+        inner = explained(plan.sql)
+        routed = self._writes.route(inner) if inner is not None else None
+        if routed is not None:
+            finding, writing = self._writes.explain(routed)
+            keys, values = ([], [])
+            if finding is not None:
+                keys, values = self._explained(self._planned(f"EXPLAIN {finding}"), parameters, quotas=False)
+            writing += self._quotas([routed.source])
+            return [keys + [explain.KEY] * len(writing), values + writing]
         scans = [s for s in self._sources.values() if isinstance(s, TableSource)]
         for scan in scans:
             scan.accepted = []  # what DuckDB accepts while planning this EXPLAIN is what the scan will send
         try:
             found = self.run(self._duck.execute, plan.sql, parameters).fetchall()
-            return list(explain.rows(found, self._requests(plan)))
+            return list(explain.rows(found, self._requests(plan, quotas=quotas)))
         finally:
             for scan in scans:
                 scan.accepted = None
 
-    def _requests(self, plan: Plan) -> list[str]:
+    def _requests(self, plan: Plan, *, quotas: bool = True) -> list[str]:
         """One line per scan the planned statement makes: its source table, API request and expected calls."""
         labels = {s.name: f"{s.key}.{s.table.info.name}" for s in plan.sources}
         requests: list[str] = []
+        keys: dict[str, None] = {}
         for schema, table in dict.fromkeys(referenced_tables(plan.sql)):
             if table in labels:
                 name, label = table, labels[table]
@@ -417,26 +459,29 @@ class Connection:
             scan = self._sources.get(name)
             if scan is not None:
                 requests.append(explain.describe(label, scan, plan.sql))
-        return requests
+                keys.setdefault(label.split(".")[0])
+        return requests + (self._quotas(keys) if quotas else [])
 
-    def _register_planned(self, source: TopN | PushedAggregate) -> None:
+    def _quotas(self, keys: Iterable[str]) -> list[str]:
+        """One line per source the statement calls: the limits its calls count against."""
+        lines = []
+        for key in keys:
+            quota = self.federation.sources[key].call_limits()
+            if quota is not None:
+                lines.append(f"{key}: quota: {quota}")
+        return lines
+
+    def _register_planned(self, source: Planned) -> None:
         connector = self.federation.sources[source.key]
         stale = functools.partial(self._mark_stale, source.key, connector, source.table.info.name)
-        interrupted = self.federation.interrupt
-        if isinstance(source, TopN):
-            registered: TableSource | AggregateSource = TableSource(
-                source.table,
-                name=source.name,
-                pushdown=True,
-                failures=self._failures,
-                interrupted=interrupted,
-                stale=stale,
-                hint=source.hint,
-            )
-        else:
-            registered = AggregateSource(
-                source, pushdown=True, failures=self._failures, interrupted=interrupted, stale=stale
-            )
+        registered = source_for(
+            source,
+            self._sources,
+            failures=self._failures,
+            interrupted=self.federation.interrupt,
+            stale=stale,
+            rows=connector.row_count(source.table.info.name),
+        )
         register(self._duck, registered)
         # Each statement shape registers its own sources: keep the recent ones (a lazy relation may still read
         # them), so a long-lived connection doesn't accumulate one per query it ever ran.

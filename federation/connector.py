@@ -13,12 +13,15 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
+from federation.auth import SessionAuth
 from federation.catalog import MetadataCache, namespace, table_key
-from federation.errors import ConfigurationError, UnknownTableError
+from federation.errors import ConfigurationError, NotSupportedError, UnknownTableError
+from federation.handoff import SIGN_IN_PROPERTIES, AccessGrant, HandedLogin, rate_limit_text, share
 from federation.http import HttpClient, ResponseCheck, RetryPolicy
 from federation.ratelimit import AccountLimiter, RateLimit, limiter_for, parse_rate_limit
+from federation.results import CachedTable
 from federation.settings import Kind, Property, Settings, setting
 from federation.table import Table
 
@@ -91,19 +94,25 @@ class Connector(abc.ABC):
         #: The connector's HTTP client and metadata cache, when it has them (interrupts and drift use them).
         self.http: HttpClient | None = None
         self.cache: MetadataCache | None = None
+        #: Who this source reads as (scheme, endpoint and user, hashed; never a secret), once known: the key of
+        #: its entries in the process's result cache (`CacheTTL`).
+        self.account: str | None = None
         self._tables: dict[str, Table] = {}
         self._tables_lock = threading.Lock()
 
     def http_client(self, check: ResponseCheck, **options: Any) -> HttpClient:
         """An HTTP client for this source with the common settings applied (Timeout, MaxRetries); `options` are
         `HttpClient`'s others (limiter, quota_reader, headers)."""
-        retry = RetryPolicy(attempts=self.config.max_retries)
-        return HttpClient(source=self.scheme, check=check, timeout=self.config.timeout, retry=retry, **options)
+        config = self.config
+        retry = RetryPolicy(attempts=config.max_retries)
+        return HttpClient(
+            source=self.scheme, check=check, timeout=config.timeout, retry=retry, max_calls=config.max_calls, **options
+        )
 
     def metadata_cache(self, *identity: str) -> MetadataCache:
         """The on-disk metadata cache of this source for one endpoint and user (`identity`, never a secret)."""
         config = self.config
-        space = namespace(self.scheme, *identity)
+        space = self.account = namespace(self.scheme, *identity)
         return MetadataCache(config.metadata_cache_dir, space, config.metadata_cache_ttl, scheme=self.scheme)
 
     def rate_limiter(self, *account: str, default: RateLimit) -> AccountLimiter:
@@ -137,7 +146,11 @@ class Connector(abc.ABC):
         with self._tables_lock:
             table = self._tables.get(canonical)
             if table is None:
-                table = self._tables[canonical] = self._open_table(canonical)
+                table = self._open_table(canonical)
+                if self.config.cache_ttl > 0:
+                    account = self.account or f"{self.scheme}@{id(self):x}"
+                    table = CachedTable(table, account, self.config.cache_ttl)
+                self._tables[canonical] = table
         return table
 
     def resolve(self, name: str) -> str | None:
@@ -149,6 +162,72 @@ class Connector(abc.ABC):
         """Sign in now (storing the session or tokens where the settings say), instead of at the first call."""
         if self.http is not None and self.http.auth is not None:
             self.http.auth.prepare()
+
+    def export_access(self, *, workers: int = 1) -> AccessGrant:
+        """Sign in now (here, where tokens are stored) and return what `workers` processes need to call the API
+        as this user without signing in themselves (`federation.handoff`): no secret but the access token, and
+        each worker's share of the rate limit. Sources whose sign-in isn't OAuth can't hand over a session."""
+        auth = self.http.auth if self.http is not None else None
+        names = {p.name for p in self.all_properties()}
+        if not isinstance(auth, SessionAuth) or not {"InitiateOAuth", "OAuthAccessToken"} <= names:
+            raise NotSupportedError(
+                "this source can't hand an access token to other processes (its sign-in is not OAuth)",
+                source=self.scheme,
+            )
+        session = auth.session()
+        secret = {p.name for p in self.all_properties() if p.secret}
+        properties = {
+            name: value
+            for name, value in self.settings.items()
+            if value is not None and name not in secret and name not in SIGN_IN_PROPERTIES
+        }
+        limit = self.http.limiter.limit if self.http is not None and self.http.limiter is not None else None
+        rate = rate_limit_text(share(limit, workers)) if limit is not None and limit.windows else None
+        return AccessGrant(self.scheme, properties, session, rate)
+
+    @classmethod
+    def from_access(cls, grant: AccessGrant) -> Self:
+        """A connector that calls the API with the access token of `grant` (see `export_access`) and never signs
+        in, refreshes or rotates a token: once the token expires its calls fail with an AuthenticationError."""
+        if grant.scheme != cls.scheme:
+            raise ConfigurationError(f"an access grant for {grant.scheme!r} can't open {cls.scheme!r}")
+        # InitiateOAuth=OFF with the token: the source's own check of its settings passes without any secret.
+        properties = {**grant.properties, "InitiateOAuth": "OFF", "OAuthAccessToken": grant.session.token}
+        if grant.rate_limit is not None:
+            properties["RateLimit"] = grant.rate_limit
+        connector = cls(properties)
+        auth = connector.http.auth if connector.http is not None else None
+        if not isinstance(auth, SessionAuth):
+            connector.close()
+            raise NotSupportedError("this source can't use a handed-over access token", source=cls.scheme)
+        auth.adopt(HandedLogin(grant.session, cls.scheme))
+        return connector
+
+    def call_limits(self) -> str | None:
+        """The limits this source's calls count against, and what is left of a daily quota, as EXPLAIN shows them."""
+        limiter = self.http.limiter if self.http is not None else None
+        if limiter is None:
+            return None
+        parts = [w.describe() for w in limiter.limit.windows]
+        left = limiter.daily_remaining()
+        if left is not None:
+            parts.append(f"{left:,} calls left of the daily quota")
+        if self.config.max_calls:
+            parts.append(f"MaxCalls={self.config.max_calls:,} a statement")
+        return ", ".join(parts) or None
+
+    def row_count(self, table: str) -> int | None:
+        """The table's row count as a full scan last found it (kept with the metadata), for EXPLAIN's estimate of
+        the calls a scan takes and DuckDB's join order; None before any full scan."""
+        if self.cache is None:
+            return None
+        found = self.cache.get(f"rows:{table_key(table)}")
+        return found if isinstance(found, int) else None
+
+    def count_rows(self, table: str, rows: int) -> None:
+        """Remember the row count a full scan of `table` found."""
+        if self.cache is not None:
+            self.cache.put(f"rows:{table_key(table)}", rows)
 
     def forget_metadata(self, table: str | None = None) -> None:
         """Drop cached metadata (of one table, or all) so the next use reads it from the API again.
@@ -171,6 +250,17 @@ class Connector(abc.ABC):
         """Accept calls again after `interrupt` (at the start of the next statement)."""
         if self.http is not None:
             self.http.cancel.reset()
+
+    def start_statement(self) -> None:
+        """A statement begins: its `MaxCalls` budget is whole again."""
+        if self.http is not None:
+            self.http.start_statement()
+
+    def check_budget(self, calls: int, what: str) -> None:
+        """Refuse `what`, before any of its `calls` API calls is sent, when they would pass `MaxCalls` or the daily
+        quota left (`CallBudgetExceeded`)."""
+        if self.http is not None:
+            self.http.check_budget(calls, what)
 
     def close(self) -> None:
         """Release the connector's HTTP client."""

@@ -45,6 +45,7 @@ from federation.errors import (
     ReadOnlyError,
     WriteError,
 )
+from federation.progress import Progress
 from federation.readback import Database, Parameters, Routed, answer, lookup, returned, returned_columns, select
 from federation.statements import (
     DIALECT,
@@ -65,7 +66,7 @@ from federation.statements import (
     rows_query,
     unscoped,
 )
-from federation.table import Column, WriteResult
+from federation.table import Column, WriteResult, write_calls
 
 #: The connection property that lets an UPDATE or DELETE reach every record of a table.
 ALLOW_UNSCOPED = "AllowUnscopedWrites"
@@ -73,6 +74,9 @@ ALLOW_UNSCOPED = "AllowUnscopedWrites"
 
 class Host(Database, Protocol):
     """What write routing needs from the connection it runs on."""
+
+    #: The connection's progress bar, which a long write shows (`federation.progress`).
+    progress: Progress
 
     def target(self, schema: str | None, table: str) -> tuple[str, Connector, str] | None:
         """(source key, connector, canonical name) of the source table a statement names, or None (DuckDB's own)."""
@@ -119,7 +123,8 @@ class Writes:
         With `one_record_each`, an UPDATE or DELETE whose WHERE matches more than one record for some parameter
         set is refused before anything is written."""
         try:
-            return self._run(routed, parameter_sets, one_record_each)
+            with self.connection.progress.activity(f"{routed.write.kind.value} {routed.source}.{routed.info.name}"):
+                return self._run(routed, parameter_sets, one_record_each)
         except (NotSupportedError, ProgrammingError, DataError, IntegrityError) as error:
             if error.source is not None:
                 raise
@@ -211,7 +216,7 @@ class Writes:
         self._check_required(routed, columns)
         rows = cast_rows(self.connection.duckdb, raw, columns)
         self._check_values_present(routed, rows, columns)
-        result = self._write(routed, lambda: routed.table.insert(rows))
+        result = self._write(routed, len(rows), lambda: routed.table.insert(rows))
         key = info.primary_key
         written = rows.append_column(key.name, pa.array(result.keys, key.type)) if key is not None else rows
         return result.count, [returned(self.connection, routed, written)]
@@ -354,24 +359,52 @@ class Writes:
             new = found.select([f"__duckfed_set_{i}" for i in range(len(columns))])
             values = cast_rows(self.connection.duckdb, new.rename_columns([c.name for c in columns]), columns)
             self._check_values_present(routed, values, columns, keys)
-            result = self._write(routed, lambda: routed.table.update(keys, values))
+            result = self._write(routed, len(keys), lambda: routed.table.update(keys, values))
             written.update(zip(values.column_names, values.columns, strict=True))
         else:
-            result = self._write(routed, lambda: routed.table.delete(keys))
+            result = self._write(routed, len(keys), lambda: routed.table.delete(keys))
         rows = pa.table(written)
         if result.keys and len(set(result.keys)) != len(keys):
             # Records gone before the API reached them were not changed: RETURNING leaves them out.
             rows = rows.filter(pc.is_in(rows.column(key.name), value_set=pa.array(list(result.keys), key.type)))
         return result.count, returned(self.connection, routed, rows)
 
-    def _write(self, routed: Routed, call: Any) -> WriteResult:
+    def _write(self, routed: Routed, records: int, call: Any) -> WriteResult:
+        calls = write_calls(routed.info, records)
+        kind = routed.write.kind.value
+        routed.connector.check_budget(
+            calls, f"{kind} of {records:,} record{'s' if records != 1 else ''} in {routed.info.name!r}"
+        )
         try:
             result: WriteResult = call()
         except WriteError as error:
             self.pending[routed.source] += error.written
             raise
         self.pending[routed.source] += result.count
+        self.connection.progress.wrote(result.count)
         return result
+
+    # -- EXPLAIN ----------------------------------------------------------------------------------------------
+
+    def explain(self, routed: Routed) -> tuple[str | None, list[str]]:
+        """What EXPLAIN shows of a write before any call: the SELECT whose scans find its rows (the INSERT's query,
+        the UPDATE's or DELETE's records), and the write calls that follow."""
+        info, kind = routed.info, routed.write.kind
+        label, per_call = f"{routed.source}.{info.name}", info.records_per_write
+        each = f"{per_call} records a call" if per_call > 1 else "one call per record"
+        statement = routed.write.statement
+        if kind is Kind.INSERT:
+            source = statement.expression
+            if isinstance(source, exp.Values):
+                rows = len(source.expressions)
+                calls = write_calls(info, rows)
+                records = f"{rows:,} record{'s' if rows != 1 else ''}"
+                return None, [f"{label}: INSERT of {records} | {calls:,} call{'s' if calls != 1 else ''} ({each})"]
+            query = source.sql(dialect=DIALECT) if source is not None else None
+            return query, [f"{label}: INSERT of the rows the query gives | {each}"]
+        _, values = self._values(routed)
+        query = resolve_query(routed.write, routed.key.name, values, _read_before(routed)).sql(dialect=DIALECT)
+        return query, [f"{label}: {kind.value} by key of the records the scan finds | {each}"]
 
     # -- transactions -----------------------------------------------------------------------------------------
 

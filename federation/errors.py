@@ -9,6 +9,7 @@ Error                                  PEP 249 base; every error carries redacte
     │   ├── ConnectionFailed           the API host can't be reached
     │   ├── AuthenticationError        the API refused the credentials (its own message)
     │   ├── QuotaExhausted             a daily call quota is used up; says when it resets
+    │   ├── CallBudgetExceeded         the statement would spend more calls than MaxCalls or the quota left
     │   ├── Cancelled                  the statement's QueryTimeout passed, or it was interrupted
     │   │   └── Interrupted            by Ctrl-C (a notebook's interrupt); raised as KeyboardInterrupt
     │   └── TransientError             worth retrying: 429, 5xx, dropped connection
@@ -105,6 +106,12 @@ class QuotaExhausted(OperationalError):
     def __init__(self, message: str, *, resets_at: float | None = None, **context: str | None) -> None:
         self.resets_at = resets_at
         super().__init__(message, **context)
+
+
+class CallBudgetExceeded(OperationalError):
+    """A statement needs more API calls than it may spend: the `MaxCalls` property's cap, or what is left of the
+    daily quota. Refused before the first call where the count is known up front (a write), else stopped at the
+    cap (a scan), never returning a partial result."""
 
 
 class Cancelled(OperationalError):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from federation.bridge import AggregateSource, TableSource
+from federation.keyed import DriverSource, KeyedFetch
 from federation.planner_sql import Scope
 from federation.predicates import conjunction
 from federation.statements import explained, parse
@@ -24,28 +25,41 @@ from federation.table import ScanRequest, TableInfo
 KEY = "api_request"
 
 
-def estimated_calls(info: TableInfo, limit: int | None) -> int | None:
-    """Pages a scan reads: the rows it needs (the limit, else the table's estimate) over the page size."""
-    rows = info.estimated_rows if limit is None else min(limit, info.estimated_rows or limit)
+def estimated_calls(info: TableInfo, limit: int | None, known: int | None = None) -> int | None:
+    """Pages a scan reads: the rows it needs (the limit, else the row count the last full scan found, else the
+    table's estimate) over the page size. A filter the API applies can only make it fewer."""
+    table = known if known is not None else info.estimated_rows
+    rows = table if limit is None else min(limit, table or limit)
     if rows is None or not info.page_size:
         return None
     return max(1, math.ceil(rows / info.page_size))
 
 
-def describe(label: str, source: TableSource | AggregateSource, sql: str) -> str:
+def describe(label: str, source: TableSource | AggregateSource | DriverSource, sql: str) -> str:
     """One scan's request and its expected calls, as EXPLAIN shows them."""
+    if isinstance(source, DriverSource):
+        driver = source.driver_rows.driver
+        info = driver.table.info
+        columns = driver.columns or tuple(c.name for c in info.columns)
+        request = driver.table.describe_request(ScanRequest(columns, driver.pushed))
+        return f"{label}: {request} | read once, its keys fetch the join's other side"
     if isinstance(source, AggregateSource):
         table = source.pushed.table
         request = table.describe_request(source.pushed.request)
         return f"{label}: {request} | 1 call (a scan instead if the API can't give DuckDB's exact answer)"
     info = source.table.info
     accepted = list(source.accepted or ())
-    scan = ScanRequest(columns_read(sql, info), conjunction(accepted))
+    scan = ScanRequest(columns_read(sql, info), conjunction(accepted + list(source.narrowing)))
     hint = source.hint
     if hint is not None and hint.applies(accepted, info):
         scan = ScanRequest(scan.columns, scan.predicate, hint.limit, hint.order_by)
-    calls = estimated_calls(info, scan.limit)
-    counted = f"about {calls} call{'s' if calls != 1 else ''}" if calls is not None else "calls unknown (no row count)"
+    if isinstance(source.fetch, KeyedFetch):
+        return f"{label}: {source.table.describe_request(scan)} {source.fetch.describe(info)}"
+    calls = estimated_calls(info, scan.limit, source.known_rows)
+    bound = "at most " if scan.predicate is not None and scan.limit is None else ""
+    counted = (
+        f"{bound}about {calls} call{'s' if calls != 1 else ''}" if calls is not None else "calls unknown (no row count)"
+    )
     return f"{label}: {source.table.describe_request(scan)} | {counted}"
 
 

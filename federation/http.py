@@ -36,6 +36,7 @@ import httpx
 from federation.auth import Credentials
 from federation.cancel import CancelToken
 from federation.errors import (
+    CallBudgetExceeded,
     Cancelled,
     ConnectionFailed,
     DatabaseError,
@@ -178,6 +179,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         limiter: AccountLimiter | None = None,
         quota_reader: QuotaReader | None = None,
+        max_calls: int = 0,
     ) -> None:
         self.source = source
         self.check = check
@@ -188,6 +190,9 @@ class HttpClient:
         self.cancel = CancelToken()
         #: Requests sent so far (every attempt, logins included: each is an API call).
         self.calls = 0
+        #: The calls one statement may send (the `MaxCalls` property; 0: no cap), and those it has sent.
+        self.max_calls = max_calls
+        self.statement_calls = 0
         self._calls_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=timeout,
@@ -196,6 +201,28 @@ class HttpClient:
         )
         # Reads wait on a worker so that an interrupt can abandon them; writes are waited for in place.
         self._waiter = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"duckfed-{source}")
+
+    def start_statement(self) -> None:
+        """A new statement begins: its `MaxCalls` budget is whole again."""
+        with self._calls_lock:
+            self.statement_calls = 0
+
+    def check_budget(self, calls: int, what: str) -> None:
+        """Raise `CallBudgetExceeded` if `calls` more calls would pass `MaxCalls` or the daily quota left."""
+        with self._calls_lock:
+            spent = self.statement_calls
+        if self.max_calls and spent + calls > self.max_calls:
+            raise CallBudgetExceeded(
+                f"{what} takes {calls:,} API call{'s' if calls != 1 else ''} and the statement has spent {spent:,}, "
+                f"more than MaxCalls={self.max_calls:,}: nothing was sent; raise MaxCalls or write fewer records",
+                source=self.source,
+            )
+        left = self.limiter.daily_remaining() if self.limiter is not None else None
+        if left is not None and calls > left:
+            raise CallBudgetExceeded(
+                f"{what} takes {calls:,} API calls but only {left:,} are left of the daily quota: nothing was sent",
+                source=self.source,
+            )
 
     def close(self) -> None:
         self.cancel.cancel("the connection was closed")
@@ -287,7 +314,15 @@ class HttpClient:
 
     def _transport(self, request: httpx.Request, operation: Operation) -> httpx.Response:
         with self._calls_lock:  # pages are fetched ahead on worker threads
+            if self.max_calls and self.statement_calls >= self.max_calls:
+                raise CallBudgetExceeded(
+                    f"the statement reached MaxCalls={self.max_calls:,} API calls before {operation.name}: it was "
+                    "stopped, returning nothing; raise MaxCalls or narrow the query",
+                    source=self.source,
+                    operation=operation.name,
+                )
             self.calls += 1
+            self.statement_calls += 1
         try:
             return self._client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:

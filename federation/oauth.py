@@ -38,8 +38,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import orjson
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from federation.auth import Session
 from federation.errors import AuthenticationError, ConfigurationError, Error
@@ -201,6 +199,9 @@ class OAuthFlow(StoredLogin):
 
     def _token_request(self, grant_type: str, **params: str) -> dict[str, Any]:
         """POST a token request (client credentials in the body) and return the token it grants."""
+        # Imported here: a process that finds a valid stored token never needs authlib (90 ms to import).
+        from authlib.oauth2.rfc6749.parameters import prepare_token_request
+
         secret = reveal(self.settings.oauth_client_secret)
         body = prepare_token_request(
             grant_type,
@@ -226,6 +227,9 @@ class OAuthFlow(StoredLogin):
 
     def _authorize(self) -> dict[str, Any]:
         """The authorization-code flow: consent in a browser, the code caught by a listener on CallbackURL."""
+        from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+        from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
         callback = urlsplit(self.settings.callback_url)
         verifier = secrets.token_urlsafe(48)
         state = secrets.token_urlsafe(24)

@@ -7,6 +7,10 @@ So before DuckDB sees a statement, each SELECT (or subquery) whose FROM is one s
   carries a `ScanHint` (the limit, the order), registered for this statement. DuckDB still sorts and limits on
   top; the scan pushes the hint only when DuckDB hands it exactly the WHERE clause planned for, so every row the
   LIMIT needs is among those the API returns.
+- `… WHERE name LIKE 'Acme%' …`: string patterns, which DuckDB never offers a scan, are pushed by swapping the
+  table for a scan that carries them (`federation.planner_patterns`); DuckDB keeps the WHERE clause.
+- `… a JOIN b ON a.x = b.y WHERE a.name = 'Acme'`: the selective side is read first and the other fetched by
+  its keys (`federation.planner_joins`).
 - `SELECT groups, count(*)/count(col)/sum/min/max/avg … [WHERE …] GROUP BY groups`: the FROM, WHERE and GROUP
   BY become one source whose rows are the groups (`Table.aggregate`, or a scan DuckDB aggregates when the API
   can't give exactly DuckDB's answer); HAVING, ORDER BY, LIMIT and the expressions around the aggregates still
@@ -27,13 +31,23 @@ import pyarrow as pa
 from sqlglot import exp
 
 from federation.planner_aggregates import PushedAggregate, pushed_aggregate
-from federation.planner_sql import Scope, conjuncts, exactly_pushed, own, selected, swap, translate
+from federation.planner_joins import JoinDriver, KeyedScan, keyed
+from federation.planner_patterns import Narrowed, Parameters, narrowed
+from federation.planner_sql import (
+    Lookup,
+    Scope,
+    conjuncts,
+    exactly_pushed,
+    own,
+    selected,
+    source_table,
+    swap,
+    translate,
+)
 from federation.predicates import Predicate, negation_normal_form
 from federation.statements import DIALECT, explained, number_placeholders, parse
 from federation.table import SortKey, Table, TableInfo
 
-#: What the connection tells the planner about a table a statement names: its source key and table, or None.
-Lookup = Callable[[str | None, str], tuple[str, Table] | None]
 #: DuckDB's defaults the pushed orders assume (ORDER BY a is ASC NULLS LAST, text by code point).
 DUCKDB_DEFAULTS = ("NULLS_LAST", "ASCENDING", "")
 _SET_RETURNING = frozenset({"unnest", "generate_subscripts"})
@@ -64,12 +78,16 @@ class TopN:
     hint: ScanHint
 
 
+#: A per-statement source the planner registers.
+Planned = TopN | PushedAggregate | Narrowed | JoinDriver | KeyedScan
+
+
 @dataclass(frozen=True)
 class Plan:
     """The statement to run, and the per-statement sources it names."""
 
     sql: str
-    sources: tuple[TopN | PushedAggregate, ...] = ()
+    sources: tuple[Planned, ...] = ()
     #: Whether it is an EXPLAIN (not EXPLAIN ANALYZE), whose rows also show the API requests.
     explain: bool = False
 
@@ -82,8 +100,9 @@ class Planner:
         self.lookup = lookup
         self.defaults = defaults
 
-    def plan(self, sql: str) -> Plan:
-        """The statement with what its tables can compute pushed to them (`sql` itself when nothing is)."""
+    def plan(self, sql: str, parameters: Parameters = None) -> Plan:
+        """The statement with what its tables can compute pushed to them (`sql` itself when nothing is);
+        `parameters`, the values it will be run with, let a bound LIKE pattern reach the API too."""
         inner = explained(sql)
         prefix = sql[: len(sql) - len(inner)] if inner is not None else ""  # EXPLAIN [ANALYZE]
         explain = inner is not None and "ANALY" not in prefix.upper()
@@ -91,14 +110,16 @@ class Planner:
         if len(statements) != 1 or not isinstance(statements[0], exp.Query):
             return Plan(sql, explain=explain)
         statement = statements[0]
-        sources: list[TopN | PushedAggregate] = []
+        sources: list[Planned] = []
         ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
         for select in list(statement.find_all(exp.Select)):
             found = self._single_table(select, ctes)
-            if found is not None:
-                planned = pushed_aggregate(select, *found) or self._top_n(select, *found)
-                if planned is not None:
-                    sources.append(planned)
+            planned = None if found is None else pushed_aggregate(select, *found) or self._top_n(select, *found)
+            if planned is not None:
+                sources.append(planned)
+            else:
+                found_keys = keyed(select, self.lookup, ctes, parameters)
+                sources.extend(found_keys or narrowed(select, self.lookup, ctes, parameters))
         if not sources:
             return Plan(sql, explain=explain)
         return Plan(f"{prefix} {statement.sql(dialect=DIALECT)}".lstrip(), tuple(sources), explain)
@@ -110,11 +131,7 @@ class Planner:
             return None
         if any(select.args.get(a) for a in ("joins", "laterals", "pivots", "qualify", "windows", "connect")):
             return None
-        if any(table.args.get(a) for a in ("sample", "version", "catalog", "joins", "pivots", "laterals")):
-            return None
-        if not table.db and table.name.lower() in ctes:
-            return None
-        located = self.lookup(table.db or None, table.name)
+        located = source_table(table, self.lookup, ctes)
         if located is None:
             return None
         key, found = located

@@ -12,7 +12,7 @@ import datetime
 import decimal
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -32,7 +32,7 @@ from federation.predicates import (
     negation_normal_form,
     pushable,
 )
-from federation.table import Column, TableInfo
+from federation.table import Column, Table, TableInfo
 
 _OPERATORS: dict[type[exp.Expr], Operator] = {
     exp.EQ: Operator.EQ,
@@ -44,6 +44,8 @@ _OPERATORS: dict[type[exp.Expr], Operator] = {
 }
 _FLIPPED = {Operator.LT: Operator.GT, Operator.LE: Operator.GE, Operator.GT: Operator.LT, Operator.GE: Operator.LE}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What the connection tells the planner about a table a statement names: its source key and table, or None.
+Lookup = Callable[[str | None, str], tuple[str, Table] | None]
 _INTEGER = re.compile(r"-?\d+")
 
 
@@ -191,8 +193,36 @@ def selected(select: exp.Select, item: exp.Expr) -> exp.Expr | None:
 def swap(select: exp.Select, scope: Scope, key: str, table: TableInfo, fingerprint: str) -> str:
     """Point the SELECT's FROM at a new source named after the table and what it pushes; the table's alias
     (or name) stays, so the statement's column references still resolve."""
+    return replace_table(select.args["from_"].this, scope, key, table, fingerprint)
+
+
+def replace_table(node: exp.Table, scope: Scope, key: str, table: TableInfo, fingerprint: str) -> str:
+    """Replace one table reference (a FROM's or a join's) by a new source named after the table and what it
+    pushes, keeping its alias (or name); the new source's name is returned."""
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     name = f"_duckfed_{key}_{table.name}_{digest}"
-    replacement = exp.Table(this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=alias(scope)))
-    select.args["from_"].set("this", replacement)
+    node.replace(exp.Table(this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=alias(scope))))
     return name
+
+
+def source_table(node: exp.Expr | None, lookup: Lookup, ctes: set[str]) -> tuple[str, Table] | None:
+    """The source table a FROM or JOIN item names, read as it is (no sample, time travel, other catalog, nested
+    join or pivot, and not a CTE of the statement), or None."""
+    if not isinstance(node, exp.Table) or not node.name or isinstance(node.this, exp.Func):
+        return None
+    if any(node.args.get(a) for a in ("sample", "version", "catalog", "joins", "pivots", "laterals")):
+        return None
+    if not node.db and node.name.lower() in ctes:
+        return None
+    return lookup(node.db or None, node.name)
+
+
+def sql_conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
+    """The top-level conjuncts of a condition, as SQL (parentheses and nested ANDs flattened)."""
+    if isinstance(node, exp.Paren):
+        yield from sql_conjuncts(node.this)
+    elif isinstance(node, exp.And):
+        yield from sql_conjuncts(node.this)
+        yield from sql_conjuncts(node.expression)
+    else:
+        yield node

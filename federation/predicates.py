@@ -29,10 +29,13 @@ class Operator(enum.Enum):
     NOT_IN = "NOT IN"
     IS_NULL = "IS NULL"
     IS_NOT_NULL = "IS NOT NULL"
+    #: A string pattern (`Like`): DuckDB never offers one to a scan; the planner adds it (`federation.planner`).
+    LIKE = "LIKE"
 
 
-#: Operators safe to push for any column whose API comparison agrees exactly with DuckDB's.
-ALL_OPERATORS = frozenset(Operator)
+#: Operators safe to push for any column whose API comparison agrees exactly with DuckDB's. LIKE is not among
+#: them: a column declares it only where its connector's compiler spells patterns.
+ALL_OPERATORS = frozenset(Operator) - {Operator.LIKE}
 
 #: The comparisons by the short names OData and many JSON APIs give them (`eq`, `ne`, `lt`, …).
 SHORT_NAMES = {
@@ -92,6 +95,81 @@ class IsNull:
         return Operator.IS_NOT_NULL if self.negated else Operator.IS_NULL
 
 
+class Wildcard(enum.Enum):
+    """A LIKE wildcard: `%` (any run of characters, maybe none) or `_` (exactly one character)."""
+
+    ANY = "%"
+    ONE = "_"
+
+
+@dataclass(frozen=True)
+class Like:
+    """`column LIKE pattern`, case-sensitive as DuckDB's LIKE: the pattern as literal text and wildcards, so no
+    character of the text is ever read as a wildcard or an escape by a compiler that spells it.
+
+    Only ever positive (a conjunct the planner found in a WHERE clause), so it has no negated form."""
+
+    column: str
+    pattern: tuple[str | Wildcard, ...]
+
+    @property
+    def op(self) -> Operator:
+        return Operator.LIKE
+
+    @property
+    def prefix(self) -> str:
+        """The literal text before the first wildcard."""
+        head = self.pattern[0] if self.pattern else ""
+        return head if isinstance(head, str) else ""
+
+    @property
+    def is_prefix(self) -> bool:
+        """Whether the pattern is `text%`: every string starting with the text, and nothing else."""
+        return len(self.pattern) == 2 and isinstance(self.pattern[0], str) and self.pattern[1] is Wildcard.ANY
+
+    @property
+    def is_substring(self) -> bool:
+        """Whether the pattern is `%text%`: every string containing the text."""
+        inner = self.pattern[1:-1]
+        return (
+            len(self.pattern) == 3
+            and self.pattern[0] is Wildcard.ANY
+            and self.pattern[-1] is Wildcard.ANY
+            and isinstance(inner[0], str)
+        )
+
+    def spelled(self, text: Callable[[str], str]) -> str:
+        """The pattern in a query language's LIKE syntax where `%` and `_` are its wildcards, each run of literal
+        text spelled by `text` (which escapes what that language would read as a wildcard)."""
+        return "".join(part.value if isinstance(part, Wildcard) else text(part) for part in self.pattern)
+
+
+def like_pattern(pattern: str, escape: str | None = None) -> tuple[str | Wildcard, ...] | None:
+    """DuckDB's LIKE pattern text as a `Like` pattern (`escape`: the ESCAPE character, if any), or None when
+    DuckDB would refuse it (an escape at the end)."""
+    parts: list[str | Wildcard] = []
+    text: list[str] = []
+    characters = iter(pattern)
+    for ch in characters:
+        if escape is not None and ch == escape:
+            following = next(characters, None)
+            if following is None:
+                return None
+            text.append(following)
+        elif ch in "%_":
+            if text:
+                parts.append("".join(text))
+                text.clear()
+            wildcard = Wildcard(ch)
+            if not (wildcard is Wildcard.ANY and parts and parts[-1] is Wildcard.ANY):  # `%%` is `%`
+                parts.append(wildcard)
+        else:
+            text.append(ch)
+    if text:
+        parts.append("".join(text))
+    return tuple(parts)
+
+
 @dataclass(frozen=True)
 class And:
     operands: tuple[Predicate, ...]
@@ -107,7 +185,7 @@ class Not:
     operand: Predicate
 
 
-Leaf = Comparison | InList | IsNull
+Leaf = Comparison | InList | IsNull | Like
 Predicate = Leaf | And | Or | Not
 
 
@@ -135,6 +213,8 @@ def negation_normal_form(predicate: Predicate, negate: bool = False) -> Predicat
             return InList(column, values, negated != negate)
         case IsNull(column=column, negated=negated):
             return IsNull(column, negated != negate)
+        case Like() if not negate:
+            return predicate
     raise TypeError(f"not a predicate: {predicate!r}")
 
 
@@ -157,7 +237,7 @@ def _relax(predicate: Predicate, can_push: Callable[[str, Operator], bool]) -> P
             if any(part is None for part in relaxed):
                 return None
             return Or(tuple(part for part in relaxed if part is not None))
-        case Comparison() | InList() | IsNull():
+        case Comparison() | InList() | IsNull() | Like():
             return predicate if can_push(predicate.column, predicate.op) else None
     raise TypeError(f"not in negation normal form: {predicate!r}")
 
@@ -170,5 +250,5 @@ def columns_of(predicate: Predicate) -> Iterator[str]:
                 yield from columns_of(part)
         case Not(operand=operand):
             yield from columns_of(operand)
-        case Comparison(column=column) | InList(column=column) | IsNull(column=column):
+        case Comparison(column=column) | InList(column=column) | IsNull(column=column) | Like(column=column):
             yield column

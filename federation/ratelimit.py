@@ -167,7 +167,8 @@ class AccountLimiter:
             if len(active) >= window.calls:
                 ends = [t.done + span for t in active if t.done is not None]
                 # A window full of calls still in flight frees up as soon as one answers: look again shortly.
-                delay = min(min(ends) - now, IN_FLIGHT_POLL) if len(ends) < len(active) else min(ends) - now
+                soonest = min(ends) - now if ends else IN_FLIGHT_POLL
+                delay = min(soonest, IN_FLIGHT_POLL) if len(ends) < len(active) else soonest
                 return max(delay, 1e-3), f"the API allows {window.describe()}"
         for aligned in self._aligned:
             if not aligned.available(now):
@@ -195,7 +196,12 @@ class AccountLimiter:
                 if math.floor(ticket.done / aligned.window.seconds) != math.floor(ticket.sent / aligned.window.seconds):
                     aligned.take(ticket.done)
 
-    def _check_daily(self, now: float) -> None:
+    def daily_remaining(self) -> int | None:
+        """Calls left of the daily quota, as far as this process knows (None: no daily quota is known)."""
+        with self._lock:
+            return self._daily_left(self._clock())[0]
+
+    def _daily_left(self, now: float) -> tuple[int | None, float]:
         day = int(now // DAY)
         if day != self._day:
             self._day, self._day_used = day, 0
@@ -208,6 +214,10 @@ class AccountLimiter:
         if self._daily_reported is not None:
             remaining, resets_at = self._daily_reported
             left = remaining if left is None else min(left, remaining)
+        return left, resets_at
+
+    def _check_daily(self, now: float) -> None:
+        left, resets_at = self._daily_left(now)
         if left is not None and left <= 0:
             when = datetime.datetime.fromtimestamp(resets_at, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             raise QuotaExhausted(

@@ -1,17 +1,22 @@
 """Finds connectors by scheme through the `duckfed.connectors` entry points, and opens sources from URLs.
 
-Discovery by entry point keeps import time free of every connector a program does not use.
+Discovery by entry point keeps import time free of every connector a program does not use, and a source URL is
+read here without SQLAlchemy, so that `federation.connect` never pays for importing it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-
-from sqlalchemy.engine import URL, make_url
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from federation.connector import Connector
 from federation.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 GROUP = "duckfed.connectors"
 
@@ -31,6 +36,24 @@ def connector_class(scheme: str) -> type[Connector]:
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise ConfigurationError(f"entry point {scheme!r} does not name a Connector")
     return cls
+
+
+#: A source URL as SQLAlchemy reads one: `scheme[+driver]://[…]/[…][?query]` (`sqlalchemy.engine.url._parse_url`).
+_SOURCE_URL = re.compile(r"(?P<scheme>[\w+]+)://[^?]*(?:\?(?P<query>.*))?", re.DOTALL)
+
+
+def parse_source_url(text: str) -> tuple[str, dict[str, str]]:
+    """The scheme and connection properties of a source URL (`financialforce:///?User=…`), decoded as SQLAlchemy's
+    `make_url` decodes them (blank values dropped), so both entry points read a URL alike."""
+    found = _SOURCE_URL.fullmatch(text.strip())
+    if found is None:
+        raise ConfigurationError(f"not a source URL (expected scheme:///?Property=value&…): {text.split('?')[0]!r}")
+    raw: dict[str, str] = {}
+    for key, value in parse_qsl(found.group("query") or ""):
+        if key in raw:
+            raise ConfigurationError(f"connection property {key} is given more than once")
+        raw[key] = value
+    return found.group("scheme").split("+")[0], raw
 
 
 def properties_of(url: URL) -> dict[str, str]:
@@ -53,5 +76,7 @@ def open_source(spec: str | URL | Connector | Mapping[str, object]) -> Connector
         if not isinstance(scheme, str):
             raise ConfigurationError("a source given as a mapping needs a 'scheme' key, e.g. 'financialforce'")
         return connector_class(scheme)(props)
-    url = make_url(spec) if isinstance(spec, str) else spec
-    return connector_class(url.drivername.split("+")[0])(properties_of(url))
+    if isinstance(spec, str):
+        scheme, properties = parse_source_url(spec)
+        return connector_class(scheme)(properties)
+    return connector_class(spec.drivername.split("+")[0])(properties_of(spec))

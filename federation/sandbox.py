@@ -93,6 +93,24 @@ class SandboxServer(Protocol):
 
 
 @dataclass(frozen=True)
+class CallCase:
+    """One row of a source's call-count matrix: a statement over its sandbox tables (schema `src`, sandbox of
+    `CALL_RECORDS` records), the API calls it costs on a warm connection (logged in, metadata cached: those cost
+    0), and the theoretical minimum, ceil(rows needed / the largest page the API serves). `reason` says, from the
+    API, why the calls exceed the minimum (or why the shape can't be asked at all: `sql` None)."""
+
+    shape: str
+    sql: str | None
+    calls: int
+    minimum: int
+    reason: str = ""
+
+
+#: Records per table in the sandbox the call-count matrices (`ConformanceCase.calls`) are measured on.
+CALL_RECORDS = 2500
+
+
+@dataclass(frozen=True)
 class ConformanceCase:
     """What the conformance suite needs to know about a source to check it against its emulator."""
 
@@ -115,6 +133,9 @@ class ConformanceCase:
     new_row: Callable[[int], Mapping[str, object]]
     #: A text column of `writable_table` that UPDATE may set.
     update_column: str
+    #: The call-count matrix: point lookup, range, long IN list, LIMIT, top-N, count, GROUP BY text and number,
+    #: selective join, join on a filter the API can't apply, LIKE prefix (`tests/conformance/test_calls.py`).
+    calls: tuple[CallCase, ...] = ()
 
 
 @dataclass(frozen=True)

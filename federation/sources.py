@@ -93,6 +93,10 @@ class Federation:
         for connector in self.sources.values():
             connector.resume()
 
+    def start_statement(self) -> None:
+        for connector in self.sources.values():
+            connector.start_statement()
+
     @property
     def timeout(self) -> float | None:
         """The shortest `QueryTimeout` any source sets, or None."""

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from federation.errors import ReadOnlyError, UnknownColumnError
-from federation.predicates import And, Comparison, InList, IsNull, Not, Operator, Or, Predicate
+from federation.predicates import And, Comparison, InList, IsNull, Like, Not, Operator, Or, Predicate
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,9 @@ class TableInfo:
     max_concurrency: int = 1
     #: How many key values fit in one lookup call (URL length caps: Exact Online's 6,000 characters).
     keys_per_lookup: int | None = None
+    #: Records one write call carries (Salesforce's sObject Collections 200, Intacct 100 functions a request): how
+    #: EXPLAIN and MaxCalls count a write's calls before it is sent.
+    records_per_write: int = 1
     #: Whether `ScanRequest.limit` makes the scan fetch less (a smaller first page, the API's own LIMIT).
     limit_pushdown: bool = False
     #: How the API sorts, for `ScanRequest.order_by` on sortable columns; None when it can't sort.
@@ -144,6 +147,9 @@ class TableInfo:
     modified_column: str | None = None
     deletions: Deletions = Deletions.NONE
     partitioning: Partitioning | None = None
+    #: Columns `Table.upsert` writes by: the API updates the record holding the row's value, or creates one, so a
+    #: write sent twice (a retried task) leaves one record (Salesforce external-Id fields).
+    upsert_keys: tuple[str, ...] = ()
     _by_lower: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -180,6 +186,19 @@ class TableInfo:
         return found is not None and op in found.pushdown
 
 
+class ScanProgress:
+    """Told how many records a scan will return, where the API says so with its first page (Salesforce's
+    `totalSize`, Intacct's `totalcount`, Act-On's `totalCount`), so a progress bar can show how far it has come.
+    This one ignores it; the engine passes one that shows it (`federation.progress`)."""
+
+    def total(self, rows: int, part: Hashable = None) -> None:
+        """The API reported `rows` records for `part` of the scan (each of several queries one scan sends: the
+        scan's total is the sum of its parts' last reports)."""
+
+
+NO_PROGRESS = ScanProgress()
+
+
 @dataclass(frozen=True)
 class ScanRequest:
     """What a scan must return: these columns in this order, at least the rows where `predicate` holds.
@@ -193,6 +212,8 @@ class ScanRequest:
     predicate: Predicate | None = None
     limit: int | None = None
     order_by: tuple[SortKey, ...] = ()
+    #: Where the scan reports the row total the API gives with its first page, for progress bars.
+    progress: ScanProgress = field(default=NO_PROGRESS, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -255,6 +276,8 @@ def _sql(predicate: Predicate) -> str:
             return f"{column} {predicate.op.value} ({', '.join(map(repr, values))})"
         case IsNull(column=column):
             return f"{column} {predicate.op.value}"
+        case Like(column=column):
+            return f"{column} LIKE {predicate.spelled(lambda text: text)!r}"
     raise TypeError(f"not a predicate: {predicate!r}")
 
 
@@ -270,6 +293,11 @@ def missing_filter(info: TableInfo, predicate: Predicate | None) -> str | None:
         if (isinstance(p, Comparison) and p.op is Operator.EQ) or (isinstance(p, InList) and not p.negated)
     }
     return next((c.name for c in info.required_filters if c.name.lower() not in pinned), None)
+
+
+def write_calls(info: TableInfo, records: int) -> int:
+    """The API calls a write of `records` records takes, `TableInfo.records_per_write` to a call."""
+    return -(-records // max(1, info.records_per_write))
 
 
 @dataclass(frozen=True)
@@ -325,3 +353,8 @@ class Table(abc.ABC):
     def delete(self, keys: Sequence[object]) -> WriteResult:
         """Delete the records with these primary keys."""
         raise ReadOnlyError(f"table {self.info.name!r} does not support DELETE")
+
+    def upsert(self, key: str, rows: pa.Table) -> WriteResult:
+        """Write each row to the record whose column `key` (one of `TableInfo.upsert_keys`) holds the row's value,
+        creating it when there is none; `rows` holds `key` and other columns of this table."""
+        raise ReadOnlyError(f"table {self.info.name!r} has no external key to upsert by")

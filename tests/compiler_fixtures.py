@@ -9,7 +9,7 @@ import decimal
 from pathlib import Path
 from typing import Any
 
-from federation.predicates import And, Comparison, InList, IsNull, Not, Operator, Or, Predicate
+from federation.predicates import And, Comparison, InList, IsNull, Like, Not, Operator, Or, Predicate, like_pattern
 
 CONSTRUCTORS: dict[str, Any] = {
     "Comparison": Comparison,
@@ -18,6 +18,8 @@ CONSTRUCTORS: dict[str, Any] = {
     "And": And,
     "Or": Or,
     "Not": Not,
+    "Like": Like,
+    "like": like_pattern,
     "Op": Operator,
     "Decimal": decimal.Decimal,
     "date": datetime.date,

@@ -42,7 +42,14 @@ from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
 from federation.oauth import OAuthEndpoints, OAuthFlow, OAuthPolicy, OAuthSettings, reveal
 from federation.settings import Kind, Secret, setting
-from federation.table import Deletions, Partitioning, Table, TableInfo
+from federation.table import Aggregate, Deletions, Partitioning, Table, TableInfo
+
+#: Pages fetched at once. Act-On publishes no concurrency cap, only 5 calls a second (developer.act-on.com,
+#: overview), which the account's rate limiter keeps: more calls in flight than that would only wait.
+CONCURRENCY = 4
+#: The offset-paged tables count their rows from a page's `totalCount` (`lists.PagedTable.aggregate`).
+COUNTED = frozenset({Aggregate.COUNT})
+
 
 PRODUCTION = "https://api.actonsoftware.com"
 EU = "https://api-eu.actonsoftware.com"
@@ -151,7 +158,15 @@ class ActOnConnector(Connector):
         if name == "Media":
             return MediaTable(self.http, media_info())
         if name == "Messages":
-            info = TableInfo("Messages", MESSAGE_COLUMNS, "Messages by type.", page_size=page, limit_pushdown=True)
+            info = TableInfo(
+                "Messages",
+                MESSAGE_COLUMNS,
+                "Messages by type.",
+                page_size=page,
+                max_concurrency=CONCURRENCY,
+                limit_pushdown=True,
+                aggregates=COUNTED,
+            )
             return MessagesTable(self.http, info, page)
         if name == "Lists":
             info = TableInfo(
@@ -160,7 +175,9 @@ class ActOnConnector(Connector):
                 "The account's contact lists.",
                 insertable=True,
                 page_size=page,
+                max_concurrency=CONCURRENCY,
                 limit_pushdown=True,
+                aggregates=COUNTED,
             )
             return ListsTable(self.http, info, page, lambda: self.forget_metadata())
         list_id = self._contact_lists()[name]
@@ -173,7 +190,9 @@ class ActOnConnector(Connector):
             updatable=True,
             deletable=True,
             page_size=page,
+            max_concurrency=CONCURRENCY,
             limit_pushdown=True,
+            aggregates=COUNTED,
             modified_column="Modified",
             deletions=Deletions.KEY_SCAN,
             partitioning=Partitioning("offset"),

@@ -28,7 +28,9 @@ from connectors.acton.query import never_holds, path_segment, texts, time_window
 from connectors.acton.types import FILLED, FLAG, LOOKUP, MILLIS, TEXT, WHOLE, WINDOW, batch, column, text_value
 from federation.errors import Error, IntegrityError
 from federation.http import HttpClient, Operation
-from federation.table import Column, ScanRequest, TableInfo, WriteResult
+from federation.paging import account_slots
+from federation.predicates import And, Comparison, InList, Operator, Or, Predicate
+from federation.table import Aggregate, AggregateCall, AggregateRequest, Column, ScanRequest, TableInfo, WriteResult
 
 EMAIL = "E-mail Address"
 #: Columns every record of a download has a value in.
@@ -52,13 +54,44 @@ class PagedTable(ActOnTable):
     ) -> Iterator[list[Row]]:
         def fetch(offset: int, count: int) -> Page[Row]:
             query = {**params, "offset": str(offset), "count": str(count)}
-            return read(self.call("GET", path, operation, params=query))
+            page = read(self.call("GET", path, operation, params=query))
+            request.progress.total(page.total, part=frozenset(params.items()))  # totalCount, of each listing
+            return page
 
         first = min(self.page_size, request.limit) if request.limit else self.page_size
         key = self.info.key_columns[0].api_name
         return offset_pages(
-            fetch, lambda row: _hashable(row[key]), page_size=self.page_size, first_page=first, what=self.info.name
+            fetch,
+            lambda row: _hashable(row[key]),
+            page_size=self.page_size,
+            first_page=first,
+            what=self.info.name,
+            concurrency=self.info.max_concurrency,
+            slots=account_slots(self.http, self.info.max_concurrency),
+            limit=request.limit,
         )
+
+    def listings(self, predicate: Predicate | None) -> list[Mapping[str, str]] | None:
+        """The query parameters of the listings whose `totalCount`s add up to the rows where `predicate` holds
+        exactly, or None when no listing counts them."""
+        return None if predicate is not None else [{}]
+
+    def aggregate(self, request: AggregateRequest) -> pa.RecordBatchReader | None:
+        """COUNT(*) from the `totalCount` every page carries (api-protocols.md §3: `{offset, count, totalCount,
+        …}`), one call of one record per listing; the API computes no other aggregate."""
+        listings = self.listings(request.predicate)
+        if request.group_by or request.calls != (AggregateCall(Aggregate.COUNT),) or listings is None:
+            return None
+        path, operation, params, read = self.counted
+        total = sum(
+            read(self.call("GET", path, operation, params={**params, **extra, "offset": "0", "count": "1"})).total
+            for extra in listings
+        )
+        schema = request.schema(self.info)
+        return pa.RecordBatchReader.from_batches(schema, [pa.record_batch([pa.array([total], pa.int64())], schema)])
+
+    #: What `aggregate` pages: the path, operation, base parameters and page reader of a plain scan.
+    counted: tuple[str, Operation, Mapping[str, str], Callable[[Any], Page[Row]]]
 
     def reader(self, request: ScanRequest, pages: Iterator[list[Row]]) -> pa.RecordBatchReader:
         wanted = self.wanted(request)
@@ -109,6 +142,7 @@ class RecordsTable(PagedTable):
         self.list_id = list_id
         self.headers = list(headers)
         self.path = f"/api/1/list/{path_segment(list_id)}"
+        self.counted = (self.path, client.DOWNLOAD, {"datequalifiers": "true"}, _records)
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         return self.reader(request, self._pages(request))
@@ -241,6 +275,7 @@ class ListsTable(PagedTable):
     def __init__(self, http: HttpClient, info: TableInfo, page_size: int, changed: Callable[[], None]) -> None:
         super().__init__(http, info, page_size)
         self._changed = changed
+        self.counted = ("/api/1/list", client.LIST_LISTS, {"listingtype": "contact_list"}, _listing)
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         params = {"listingtype": "contact_list"}
@@ -288,11 +323,30 @@ MESSAGE_COLUMNS = (
 )
 
 
+def _types_only(predicate: Predicate) -> bool:
+    """Whether the predicate is made of `MsgType =`/`IN` tests alone (so `value_set` is exactly its rows)."""
+    match predicate:
+        case And(operands=parts) | Or(operands=parts):
+            return all(_types_only(p) for p in parts)
+        case Comparison(column="MsgType", op=Operator.EQ) | InList(column="MsgType", negated=False):
+            return True
+    return False
+
+
 def _messages(body: Any) -> Page[Row]:
     return Page(list(body.get("msgresult", [])), int(body["totalCount"]))
 
 
 class MessagesTable(PagedTable):
+    counted = ("/api/1/message", client.LIST_MESSAGES, {}, _messages)
+
+    def listings(self, predicate: Predicate | None) -> list[Mapping[str, str]] | None:
+        # One listing per message type the predicate allows: `type` selects exactly one type's messages.
+        allowed = value_set(predicate, "MsgType")
+        if predicate is not None and (allowed is None or not _types_only(predicate)):
+            return None
+        return [{"type": t} for t in MESSAGE_TYPES if allowed is None or t in allowed]
+
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         allowed = value_set(request.predicate, "MsgType")
         kinds = [t for t in MESSAGE_TYPES if allowed is None or t in allowed]

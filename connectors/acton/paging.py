@@ -7,16 +7,22 @@ page after the first starts one record early: the record at `offset - 1` must be
 ended with, and `totalCount` must be unchanged. If either moved, the scan starts again from offset 0, handing
 out only records it has not handed out yet; after `MAX_RESTARTS` restarts it fails clearly rather than return a
 skewed result. A record that exists throughout the scan therefore appears exactly once.
+
+The first page's `totalCount` says which pages follow, so they are fetched in parallel (`federation.paging.
+parallel`: the same requests a page-after-page scan makes, several at once, each under the account's rate
+limiter) and checked in order as above; a page that finds the records moved ends the parallel part, and the
+restart goes on one page after the other. With a LIMIT only the pages up to it are asked for.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from federation.errors import OperationalError
-from federation.paging import read_ahead
+from federation.paging import chained, parallel
 
 Row = TypeVar("Row")
 
@@ -54,8 +60,13 @@ def offset_pages(
     page_size: int,
     first_page: int,
     what: str,
+    concurrency: int = 1,
+    slots: threading.Semaphore | None = None,
+    limit: int | None = None,
 ) -> Iterator[list[Row]]:
-    """Pages of rows, each record once; `fetch(offset, count)` reads one page, `key` names a record."""
+    """Pages of rows, each record once; `fetch(offset, count)` reads one page, `key` names a record. Pages after
+    the first are fetched `concurrency` at a time (under `slots`), only as far as `limit` rows when it is given."""
+    count = min(page_size + 1, MAX_COUNT)
 
     def start(restarts: int) -> _Step[Row]:
         if restarts > MAX_RESTARTS:
@@ -67,10 +78,8 @@ def offset_pages(
         rows = list(page.rows)
         return _Step(rows, len(rows), key(rows[-1]) if rows else None, page.total, restarts)
 
-    def following(step: _Step[Row]) -> _Step[Row] | None:
-        if not step.fresh or step.offset >= step.total:
-            return None
-        page = fetch(step.offset - 1, min(page_size + 1, MAX_COUNT))
+    def after(step: _Step[Row], page: Page[Row]) -> _Step[Row]:
+        """The step a page read at `step.offset - 1` makes, or a restart when the records moved."""
         rows = list(page.rows)
         if not rows or key(rows[0]) != step.last or page.total != step.total:
             return start(step.restarts + 1)
@@ -78,10 +87,44 @@ def offset_pages(
         last = key(fresh[-1]) if fresh else step.last
         return _Step(fresh, step.offset + len(fresh), last, step.total, step.restarts)
 
+    def following(step: _Step[Row]) -> _Step[Row] | None:
+        if not step.fresh or step.offset >= step.total or (limit is not None and step.offset >= limit):
+            return None
+        return after(step, fetch(step.offset - 1, count))
+
     emitted: set[Hashable] = set()
-    for step in read_ahead(lambda: start(0), following):
+
+    def handed(step: _Step[Row]) -> list[Row] | None:
         # After a restart the pages repeat what was handed out already: only the rest goes on.
         out = [row for row in step.fresh if key(row) not in emitted]
         emitted.update(key(row) for row in out)
-        if out or not emitted:
+        return out if out or not emitted else None
+
+    step = start(0)
+    first = handed(step)
+    if first is not None:
+        yield first
+    if concurrency > 1 and step.fresh:
+        end = step.total if limit is None else min(step.total, limit)
+        offsets = list(range(step.offset, end, count - 1))
+        if len(offsets) > 1:
+            pages = parallel(
+                lambda offset: fetch(offset - 1, count),
+                offsets,
+                lambda page: page,
+                concurrency=concurrency,
+                slots=slots,
+            )
+            try:
+                for page in pages:
+                    step = after(step, page)
+                    out = handed(step)
+                    if out is not None:
+                        yield out
+                    if step.restarts:
+                        break  # the records moved: the restart goes on one page after the other
+            finally:
+                pages.close()
+    for out in chained(lambda: following(step), following, handed):
+        if out is not None:
             yield out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors.acton.calls import CALLS
 from connectors.acton.demo import demo
 from connectors.acton.emulator import CLIENT_ID, CLIENT_SECRET, ActOnEmulator
 from federation.sandbox import ConformanceCase, SandboxSpec
@@ -34,5 +35,6 @@ acton = SandboxSpec(
         writable_table="List_Newsletter",
         new_row=_new_contact,
         update_column="Company",
+        calls=CALLS,
     ),
 )

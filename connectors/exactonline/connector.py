@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from connectors.exactonline import client
+from connectors.exactonline.aggregates import AGGREGATES
 from connectors.exactonline.entities import BY_NAME, ENTITIES
 from connectors.exactonline.table import EntityTable
 from connectors.exactonline.types import column
@@ -165,6 +166,7 @@ class ExactOnlineConnector(Connector):
             page_size=1000 if entity.bulk and self.exact.use_bulk else 60,
             keys_per_lookup=KEYS_PER_LOOKUP,
             limit_pushdown=True,
+            aggregates=AGGREGATES,
             modified_column="Modified" if entity.property("Modified") else None,
             deletions=Deletions.KEY_SCAN,
         )

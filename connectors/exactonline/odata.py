@@ -3,7 +3,11 @@
 Pure functions, tested against fixture files (`tests/connectors/exactonline/fixtures/filter.txt`). Literal forms
 are the ones Exact's clients send (api-protocols §2.6): `'text'` with a quote doubled, `guid'…'`,
 `datetime'2024-05-01T10:00:00'`, `true`/`false`, `12`, `12L` for Int64, and numbers in plain decimal notation.
-`IN` becomes `or`-ed `eq`s and `NOT IN` `and`-ed `ne`s (the API has no `in`), `IS NULL` is `eq null`.
+`IN` becomes `or`-ed `eq`s and `NOT IN` `and`-ed `ne`s (the API has no `in`), `IS NULL` is `eq null`, and a
+LIKE pattern `startswith(Name,'text')` (`text%`, or the literal text any pattern starts with) or
+`substringof('text',Name)` (`%text%`): the OData v2 string functions (odata.org "URI Conventions (OData Version
+2.0)" §4.5; api-protocols §2.6 lists both among the functions clients send). Exact compares text without regard to
+case, so both return a superset of DuckDB's LIKE.
 
 What a value can't say exactly is widened away (the engine re-checks every row): a guid that isn't one, a
 non-finite number, an integer outside its Edm type. The operators each type may push, and why the result is a
@@ -17,7 +21,7 @@ import decimal
 import math
 import uuid
 
-from federation.predicates import SHORT_NAMES, And, Comparison, InList, IsNull, Operator, Or, Predicate
+from federation.predicates import SHORT_NAMES, And, Comparison, InList, IsNull, Like, Operator, Or, Predicate
 
 _OPS = SHORT_NAMES
 _RANGES = {"Edm.Byte": (0, 255), "Edm.Int16": (-(2**15), 2**15 - 1), "Edm.Int32": (-(2**31), 2**31 - 1)}
@@ -109,9 +113,31 @@ def compile_filter(predicate: Predicate | None, types: dict[str, tuple[str, str]
         case IsNull(column=column, negated=negated):
             name, _ = types[column]
             return f"{name} {'ne' if negated else 'eq'} null"
+        case Like(column=column):
+            name, edm = types[column]
+            if predicate.is_substring:
+                inner = literal(edm, predicate.pattern[1])
+                return None if inner is None else f"substringof({inner},{name})"
+            head = literal(edm, predicate.prefix) if predicate.prefix else None
+            return None if head is None else f"startswith({name},{head})"
     raise TypeError(f"not in negation normal form: {predicate!r}")
 
 
 def _group(text: str) -> str:
     """`text` in parentheses when it has a top-level `or`/`and`, so that it combines safely."""
     return f"({text})" if " or " in text or " and " in text else text
+
+
+def states_exactly(predicate: Predicate | None, types: dict[str, tuple[str, str]]) -> bool:
+    """Whether `compile_filter` sends all of `predicate` with no value widened away (the API's count is then the
+    count of its rows, on columns that compare exactly as DuckDB does). Patterns never are: Exact ignores case."""
+    match predicate:
+        case None | IsNull():
+            return True
+        case And(operands=parts) | Or(operands=parts):
+            return all(states_exactly(p, types) for p in parts)
+        case Comparison(column=column, op=op, value=value):
+            return literal(types[column][1], value, exact=op is Operator.NE) is not None
+        case InList(column=column, values=values, negated=negated):
+            return all(literal(types[column][1], v, exact=negated) is not None for v in values)
+    return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors.exactonline.calls import CALLS
 from connectors.exactonline.demo import demo
 from connectors.exactonline.emulator import CLIENT_ID, CLIENT_SECRET, ExactOnlineEmulator
 from federation.sandbox import ConformanceCase, SandboxSpec
@@ -48,5 +49,6 @@ exactonline = SandboxSpec(
         writable_table="Accounts",
         new_row=_new_account,
         update_column="Remarks",
+        calls=CALLS,
     ),
 )

@@ -14,8 +14,10 @@ A create whose reply was lost is never blindly re-sent: `LostCreates` looks for 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -24,15 +26,16 @@ import orjson
 import pyarrow as pa
 
 from connectors.exactonline import client
+from connectors.exactonline.aggregates import count_params, count_url, counted
 from connectors.exactonline.entities import Entity
 from connectors.exactonline.lost_creates import LostCreates
 from connectors.exactonline.odata import compile_filter, literal
 from connectors.exactonline.types import batch, json_value
 from federation.errors import Error, ProgrammingError, QuotaExhausted, RecordFailure, TransientError, WriteError
 from federation.http import HttpClient
-from federation.paging import read_ahead
+from federation.paging import chained
 from federation.predicates import And, InList, Predicate, conjunction
-from federation.table import ScanRequest, Table, TableInfo, WriteResult
+from federation.table import AggregateRequest, ScanRequest, Table, TableInfo, WriteResult
 
 log = logging.getLogger("duckfed.exactonline")
 
@@ -40,7 +43,10 @@ log = logging.getLogger("duckfed.exactonline")
 URL_CAP = 6000
 PAGE, BULK_PAGE = 60, 1000
 
-Page = tuple[list[dict[str, Any]], str | None]
+# A page is `{"d": {"results": [...], "__count": "N", "__next": "URL"}}`: these keys are the envelope's (a record's
+# keys never are, and quotes inside values are escaped), so the next request is read without decoding the page.
+_NEXT = re.compile(rb'"__next"\s*:\s*"([^"]+)"')
+_COUNT = re.compile(rb'"__count"\s*:\s*"?(\d+)')
 
 
 class EntityTable(Table):
@@ -89,11 +95,31 @@ class EntityTable(Table):
         def batches() -> Iterator[pa.RecordBatch]:
             for text in filters:
                 params = base if text is None else {**base, "$filter": text}
-                for records, _ in self._pages(url, params):
-                    yield batch(records, wanted)
+                yield from chained(functools.partial(self._fetch, url, params, first=True), self._following, decode)
             log.info("%s %s: %s", self.http.source, self.entity.name, self.quota.describe())
 
+        def decode(body: bytes) -> pa.RecordBatch:
+            page = orjson.loads(body)["d"]
+            # An endpoint that doesn't page answers {"d": [...]}.
+            return batch(page if isinstance(page, list) else page["results"], wanted)
+
         return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def aggregate(self, request: AggregateRequest) -> pa.RecordBatchReader | None:
+        """COUNT(*) from `$count` (`aggregates.py`), one call; anything else is aggregated by the engine."""
+        url = f"{self._prefix()}/{self.entity.path}"
+        params = count_params(request, self._types)
+        if params is None or len(count_url(url, params)) > URL_CAP:
+            return None
+        body = self.http.request("GET", f"{url}/$count", operation=client.LIST, params=params or None).content
+        return counted(request, body)
+
+    def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
+        if isinstance(request, AggregateRequest):
+            params = count_params(request, self._types)
+            if params is not None:
+                return f"GET {count_url('/' + self.entity.path, params)}"
+        return super().describe_request(request)
 
     def filters(self, predicate: Predicate | None, url: str, params: dict[str, str]) -> list[str | None]:
         """`$filter` texts whose scans together return at least the rows of `predicate`, each URL under the cap."""
@@ -115,23 +141,21 @@ class EntityTable(Table):
         longest_text = max(conjuncts, key=lambda c: len(compile_filter(c, self._types) or ""))
         return self.filters(conjunction([c for c in conjuncts if c is not longest_text]), url, params)
 
-    def _pages(self, url: str, params: dict[str, str]) -> Iterator[Page]:
-        def fetch(target: str, query: dict[str, str] | None) -> Page:
-            response = self.http.request("GET", target, operation=client.LIST, params=query)
-            body = orjson.loads(response.content)["d"]
-            if isinstance(body, list):
-                return body, None  # an endpoint that doesn't page answers {"d": [...]}
-            following = body.get("__next")
-            if following is not None:
-                following = self._same_origin(urljoin(target, following))
-            if following is not None and "__count" in body:
-                self._check_daily(int(body["__count"]) - len(body["results"]))
-            return body["results"], following
+    def _fetch(self, target: str, query: dict[str, str] | None, *, first: bool = False) -> bytes:
+        """One page's raw body; the first page's `__count` is checked against the daily quota first."""
+        body = self.http.request("GET", target, operation=client.LIST, params=query).content
+        count = _COUNT.search(body) if first else None
+        if count is not None and _NEXT.search(body) is not None:
+            # A page with a next link is full: what is left is the count less one page.
+            self._check_daily(int(count.group(1)) - self.page_size)
+        return body
 
-        def following(previous: Page) -> Page | None:
-            return fetch(previous[1], None) if previous[1] is not None else None
-
-        yield from read_ahead(lambda: fetch(url, params), following)
+    def _following(self, body: bytes) -> bytes | None:
+        found = _NEXT.search(body)
+        if found is None:
+            return None
+        target = self._same_origin(urljoin(self._prefix() + "/", found.group(1).decode().replace("\\/", "/")))
+        return self._fetch(target, None)
 
     def _same_origin(self, url: str) -> str:
         # The bearer token goes only where the connection's own calls go.

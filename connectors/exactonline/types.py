@@ -44,7 +44,7 @@ _ARROW: dict[str, pa.DataType] = {
 _NULLS = frozenset({Operator.IS_NULL, Operator.IS_NOT_NULL})
 _EQUALITY = frozenset({Operator.EQ, Operator.NE, Operator.IN, Operator.NOT_IN}) | _NULLS
 _PUSHDOWN: dict[str, frozenset[Operator]] = {
-    "Edm.String": frozenset({Operator.EQ, Operator.IN}) | _NULLS,
+    "Edm.String": frozenset({Operator.EQ, Operator.IN, Operator.LIKE}) | _NULLS,
     "Edm.Guid": _EQUALITY,
     "Edm.Boolean": _EQUALITY,
 }

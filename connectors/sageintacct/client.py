@@ -149,6 +149,26 @@ def rows_of(response: httpx.Response, tag: str) -> list[dict[str, str | None]]:
     return rows
 
 
+def first_and_last(response: httpx.Response, field: str) -> tuple[str | None, str | None]:
+    """The texts of the first and the last `<field>` in a one-result response's `<data>`, read without decoding
+    the rows (what the next page's request needs)."""
+    root_of(response)
+    data = response.extensions.get(_DATA)
+    if data is None:
+        found = root_of(response).find("operation/result/data")
+        texts = [] if found is None else [e.text for e in found.iter(field)]
+        return (texts[0], texts[-1]) if texts else (None, None)
+    opening = f"<{field}>".encode()
+
+    def text_at(start: int) -> str | None:
+        if start < 0:
+            return None
+        start += len(opening)
+        return html.unescape(data[start : data.index(b"<", start)].decode())
+
+    return text_at(data.find(opening)), text_at(data.rfind(opening))
+
+
 def _envelope(response: httpx.Response, *, login: bool) -> Error | None:
     if not response.is_success:
         try:

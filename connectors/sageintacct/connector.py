@@ -21,7 +21,7 @@ from connectors.sageintacct import client
 from connectors.sageintacct.client import BodySession, GatewayLogin, Sender, function, read_error, results
 from connectors.sageintacct.table import MAX_PAGE, ObjectTable
 from connectors.sageintacct.types import column, table_name
-from connectors.sageintacct.writes import FILLED
+from connectors.sageintacct.writes import BATCH, FILLED
 from federation.catalog import table_key
 from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
@@ -154,6 +154,10 @@ class SageIntacctConnector(Connector):
             updatable=True,
             deletable=True,
             page_size=self.intacct.page_size,
+            # Sage's performance tiers cap each company's concurrent API requests (developer.sage.com, "API
+            # transaction volume, concurrency, and scaling"); the lowest tier's cap is 2, which every company has.
+            max_concurrency=2,
+            records_per_write=BATCH,
             limit_pushdown=True,
             aggregates=frozenset(Aggregate),
             modified_column="Whenmodified" if "WHENMODIFIED" in names else None,

@@ -7,8 +7,9 @@ compare exactly (a timestamp with fractions of a second, a year before 1000) is 
 re-applies the exact predicate to every row anyway. The operators are the documented ones
 (developer.intacct.com/web-services/queries; api-protocols.md §1.6): equalto, notequalto, lessthan,
 lessthanorequalto, greaterthan, greaterthanorequalto, in/notin (1 to 1000 values: longer lists are split),
-isnull/isnotnull, and/or (at least two operands each). Aggregates (`<count>`, `<sum>`, `<min>`, `<max>`) are
-`<select>` elements beside the fields they are grouped by (`aggregates.py` decides which are exact).
+isnull/isnotnull, like (`%` and `_` wildcards, no escape character), and/or (at least two operands each).
+Aggregates (`<count>`, `<sum>`, `<min>`, `<max>`) are `<select>` elements beside the fields they are grouped by
+(`aggregates.py` decides which are exact).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from xml.sax.saxutils import escape
 
-from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
+from federation.predicates import And, Comparison, InList, IsNull, Like, Operator, Or, Predicate
 
 MAX_IN = 1000
 _OPS = {
@@ -98,6 +99,11 @@ def compile_filter(predicate: Predicate | None, field_of: Callable[[str], str], 
             return _join("and" if negated else "or", [_leaf(tag, field_of(column), c) for c in chunks])
         case IsNull(column=column, negated=negated):
             return _leaf("isnotnull" if negated else "isnull", field_of(column))
+        case Like(column=column):
+            # `like` has no escape character: a literal `%` or `_` is sent as `_`, which matches it (and any other
+            # one character), so the gateway returns a superset.
+            pattern = predicate.spelled(lambda text: text.replace("%", "_"))
+            return None if _UNSENDABLE.search(pattern) else _leaf("like", field_of(column), [pattern])
     raise TypeError(f"not in negation normal form: {predicate!r}")
 
 

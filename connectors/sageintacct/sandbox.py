@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors.sageintacct.calls import CALLS
 from connectors.sageintacct.demo import demo
 from connectors.sageintacct.emulator import COMPANY, PASSWORD, SENDER_ID, SENDER_PASSWORD, USER, IntacctEmulator
 from federation.sandbox import ConformanceCase, SandboxSpec
@@ -39,5 +40,6 @@ sageintacct = SandboxSpec(
         writable_table="Customer",
         new_row=_new_customer,
         update_column="Comments",
+        calls=CALLS,
     ),
 )

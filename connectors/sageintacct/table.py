@@ -4,27 +4,38 @@
 scan would skip or repeat them. Pages are read by key instead: ordered by RECORDNO, each page asks for the
 records after the last one seen (`RECORDNO > last`, offset 0), so a record that exists throughout the scan
 appears exactly once. `numremaining` says when the last page has come, so a scan of N records costs
-ceil(N / PageSize) calls; a LIMIT shrinks the first page, and the next page is fetched while DuckDB works on
-this one (`federation.paging.read_ahead`). Aggregates the gateway computes exactly are one `query` call
-(`aggregates.py`).
+ceil(N / PageSize) calls; a LIMIT shrinks the first page. Pages are downloaded on one thread and decoded on
+another (`federation.paging.chained`).
+
+Once the first page has said how many records remain, the rest can be fetched in parallel by offset (up to
+`max_concurrency` at once), each page starting one record early: its first record must be the last one the page
+before ended with. Pages are ordered by RECORDNO, so a page that starts with that record holds, after it, every
+record that follows it at the time it was read: nothing is skipped or repeated. A page that does not start with
+it (a record before it was created or deleted meanwhile) ends the parallel part, and the scan goes on by key
+from the last record handed out, as does a scan whose last page says more records have come. The overlapping
+record makes a page carry one new record less, so pages are fetched in parallel only when that costs no more
+calls than paging by key. Aggregates the gateway computes exactly are one `query` call (`aggregates.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import httpx
 import pyarrow as pa
 
 from connectors.sageintacct import client
 from connectors.sageintacct.aggregates import compile_aggregate, read_aggregate
-from connectors.sageintacct.client import Sender, function, read_error, results, rows_of
+from connectors.sageintacct.client import Sender, first_and_last, function, read_error, results, rows_of
 from connectors.sageintacct.query import compile_filter, query
 from connectors.sageintacct.types import batch
 from connectors.sageintacct.writes import ObjectWriter
 from federation.http import HttpClient
-from federation.paging import read_ahead
+from federation.paging import account_slots, chained, parallel
 from federation.predicates import And, Comparison, Operator, Predicate
 from federation.table import AggregateRequest, ScanRequest, Table, TableInfo, WriteResult
 
@@ -34,8 +45,12 @@ MAX_PAGE = 2000
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[dict[str, str | None]]
+    """One `query` response, read only as far as the next request needs: its rows are decoded later."""
+
+    response: httpx.Response
+    count: int
     remaining: int
+    first: int | None
     last: int | None
 
 
@@ -63,36 +78,89 @@ class ObjectTable(Table):
         schema = pa.schema([pa.field(c.name, c.type, c.nullable) for c in wanted])
         field_of = {c.name: c.api_name for c in self.info.columns}.__getitem__
 
-        def fetch(after: int | None) -> Page:
+        def fetch(after: int | None, offset: int = 0) -> Page:
             predicate: Predicate | None = request.predicate
             if after is not None:
                 bound = Comparison(key.name, Operator.GT, after)
                 predicate = bound if predicate is None else And((predicate, bound))
-            body = query(
-                self.obj, fields, compile_filter(predicate, field_of, self.zone), page_size=size, order_by=key.api_name
-            )
-            rows, remaining = self._query(body)
-            last = int(rows[-1][key.api_name] or 0) if rows else None
-            return Page(rows, remaining, last)
+            where = compile_filter(predicate, field_of, self.zone)
+            body = query(self.obj, fields, where, page_size=size, order_by=key.api_name, offset=offset)
+            return self._page(body, key.api_name)
 
-        seen = [0]
+        def decode(page: Page) -> pa.RecordBatch:
+            return batch(rows_of(page.response, self.obj), wanted, self.zone)
 
-        def following(previous: Page) -> Page | None:
-            seen[0] += len(previous.rows)
-            if previous.remaining <= 0 or previous.last is None:
-                return None
-            if request.limit is not None and seen[0] >= request.limit:
-                return None
-            return fetch(previous.last)
+        def wanted_more(seen: int) -> bool:
+            return request.limit is None or seen < request.limit
+
+        def by_key(after: int, seen: int) -> Iterator[pa.RecordBatch]:
+            """Pages after key `after`, once `seen` records were handed out, one request after the other."""
+            counted = [seen]
+
+            def following(previous: Page) -> Page | None:
+                counted[0] += previous.count
+                if previous.remaining <= 0 or previous.last is None or not wanted_more(counted[0]):
+                    return None
+                return fetch(previous.last)
+
+            return chained(lambda: fetch(after), following, decode)
 
         def batches() -> Iterator[pa.RecordBatch]:
-            for page in read_ahead(lambda: fetch(None), following):
-                yield batch(page.rows, wanted, self.zone)
+            first = fetch(None)
+            request.progress.total(first.count + first.remaining)  # the response's totalcount
+            yield decode(first)
+            if first.remaining <= 0 or first.last is None or not wanted_more(first.count):
+                return
+            last, seen, remaining = first.last, first.count, first.remaining
+            offsets = self._parallel_offsets(first, size, request.limit)
+            if offsets:
+                pages = parallel(
+                    lambda offset: fetch(None, offset - 1),
+                    offsets,
+                    lambda page: (page, decode(page)),
+                    concurrency=self.info.max_concurrency,
+                    slots=account_slots(self.http, self.info.max_concurrency),
+                )
+                with contextlib.closing(pages):
+                    for page, rows in pages:
+                        if page.first != last or page.last is None:
+                            remaining = 1  # the records moved: go on by key from the last one handed out
+                            break
+                        yield rows.slice(1)
+                        last, seen, remaining = page.last, seen + page.count - 1, page.remaining
+            if remaining > 0 and wanted_more(seen):
+                yield from by_key(last, seen)
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 
-    def _query(self, body: str) -> tuple[list[dict[str, str | None]], int]:
-        """One `query` call: its rows and how many remain after them."""
+    def _parallel_offsets(self, first: Page, size: int, limit: int | None) -> list[int]:
+        """The offsets of the pages after `first` when they are worth fetching in parallel, else none."""
+        remaining = first.remaining if limit is None else min(first.remaining, limit - first.count)
+        if self.info.max_concurrency < 2 or size < 2 or first.count != size:
+            return []
+        pages = math.ceil(remaining / (size - 1))
+        if pages < 2 or pages != math.ceil(remaining / size):
+            return []  # one page left, or the overlapping record would cost a call more than paging by key
+        return [first.count + index * (size - 1) for index in range(pages)]
+
+    def _page(self, body: str, key: str) -> Page:
+        """One `query` call, read as far as the next call needs."""
+        response = self._send(body)
+        (result,) = results(response)
+        data = result.find("data")
+        assert data is not None
+        first, last = first_and_last(response, key)
+        count = data.get("count")
+        return Page(
+            response,
+            int(count) if count is not None else len(rows_of(response, self.obj)),
+            int(data.get("numremaining") or 0),
+            int(first) if first else None,
+            int(last) if last else None,
+        )
+
+    def _send(self, body: str) -> httpx.Response:
+        """One `query` call's response, or the gateway's error for it."""
         response = self.http.request(
             "POST",
             "/",
@@ -103,6 +171,12 @@ class ObjectTable(Table):
         (result,) = results(response)
         if result.findtext("status") != "success":
             raise read_error(result, self.info.name)
+        return response
+
+    def _query(self, body: str) -> tuple[list[dict[str, str | None]], int]:
+        """One `query` call: its rows and how many remain after them."""
+        response = self._send(body)
+        (result,) = results(response)
         data = result.find("data")
         assert data is not None
         return rows_of(response, self.obj), int(data.get("numremaining") or 0)

@@ -55,6 +55,8 @@ _TYPES: dict[str, pa.DataType] = {
 }
 _EQUALITY = frozenset({Operator.EQ, Operator.NE, Operator.IN, Operator.NOT_IN, Operator.IS_NULL, Operator.IS_NOT_NULL})
 _ORDERED = _EQUALITY | {Operator.LT, Operator.LE, Operator.GT, Operator.GE}
+#: Text also takes `like` (developer.intacct.com/web-services/queries: "like … % and _ wildcards").
+_TEXT = _EQUALITY | {Operator.LIKE}
 _BOOLEANS = {"true": True, "t": True, "false": False, "f": False}
 
 
@@ -79,7 +81,7 @@ def column(field: Mapping[str, Any], *, filled: frozenset[str] = frozenset()) ->
         primary_key=name == "RECORDNO",
         native_name=name,
         native_type=kind,
-        pushdown=_ORDERED if arrow != pa.string() and arrow != pa.bool_() else _EQUALITY,
+        pushdown=_TEXT if arrow == pa.string() else _EQUALITY if arrow == pa.bool_() else _ORDERED,
         exact=True,
         sortable=name == "RECORDNO",
         insertable=not readonly,

@@ -7,6 +7,7 @@ Error bodies are JSON arrays (`[{"message", "errorCode", "fields"}]`) or, from O
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from federation.errors import (
     UnknownTableError,
 )
 from federation.http import HttpClient, Operation, error_check
+from federation.ratelimit import Observation
 
 log = logging.getLogger("duckfed.salesforce")
 
@@ -93,6 +95,19 @@ def _classify(response: httpx.Response, code: str | None, message: str) -> Error
 
 
 check = error_check(api_error, _classify)
+
+_API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+def limit_info(response: httpx.Response) -> tuple[Observation, ...]:
+    """The org's daily API allocation from `Sforce-Limit-Info: api-usage=USED/LIMIT` (REST API Developer Guide,
+    "Limit Info Header": calls in the last 24 hours and the org's allocation), as the limiter's daily observation
+    (a federation.http.QuotaReader)."""
+    found = _API_USAGE.search(response.headers.get("sforce-limit-info", ""))
+    if found is None:
+        return ()
+    used, limit = int(found.group(1)), int(found.group(2))
+    return (Observation("daily", max(limit - used, 0)),)
 
 
 class SalesforceClient:

@@ -11,9 +11,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from connectors.salesforce.auth import SoapLogin, oauth_endpoints
-from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, check
+from connectors.salesforce.bulk import BulkPolicy
+from connectors.salesforce.client import MAX_BATCH_SIZE, SalesforceClient, check, limit_info
 from connectors.salesforce.table import SObjectTable
 from federation.auth import Login, SessionAuth
 from federation.catalog import table_key
@@ -21,6 +23,7 @@ from federation.connector import CommonSettings, Connector
 from federation.errors import ConfigurationError
 from federation.http import HttpClient
 from federation.oauth import OAuthFlow, OAuthPolicy, OAuthSettings, reveal
+from federation.ratelimit import RateLimit
 from federation.settings import Secret, setting
 from federation.table import Table
 from federation.tokens import TokenStore
@@ -49,6 +52,15 @@ class SalesforceSettings(OAuthSettings, CommonSettings):
         doc="Write each call of up to 200 records all or nothing, and stop at the first call the API refuses "
         "(false: write every record the API accepts and report the ones it refuses).",
     )
+    use_bulk_api: bool = setting(
+        "UseBulkAPI",
+        default=True,
+        doc="Read large scans through Bulk API 2.0 query jobs, and (with AllOrNone=false) write large statements "
+        "through ingest jobs, whenever that costs fewer API calls than the REST API.",
+    )
+    bulk_threshold: int = setting(
+        "BulkThreshold", default=10_000, doc="Records a scan or write must reach before Bulk API 2.0 is considered."
+    )
 
     @property
     def login_url(self) -> str:
@@ -63,6 +75,8 @@ class SalesforceSettings(OAuthSettings, CommonSettings):
         version = self.api_version.removeprefix("v")
         if not version.replace(".", "", 1).isdigit():
             raise ConfigurationError(f"property APIVersion must look like 59.0, not {version!r}", source=source)
+        if self.bulk_threshold < 1:
+            raise ConfigurationError("property BulkThreshold must be at least 1", source=source)
         if not 200 <= self.page_size <= MAX_BATCH_SIZE:
             raise ConfigurationError(f"property PageSize must be between 200 and {MAX_BATCH_SIZE}", source=source)
         if self.oauth_client_id or self.oauth_access_token is not None:
@@ -99,7 +113,10 @@ class SalesforceConnector(Connector):
         config = self.config
         assert isinstance(config, SalesforceSettings)
         self.sf = config
-        http = self.http_client(check)
+        # The daily allocation is the org's, reported on every response (`limit_info`); no per-second limit is
+        # published for the REST API.
+        limiter = self.rate_limiter(urlsplit(config.login_url).netloc, config.identity, default=RateLimit())
+        http = self.http_client(check, limiter=limiter, quota_reader=limit_info)
         http.auth = SessionAuth(self._login(http))
         self.http = http
         self.client = SalesforceClient(http, config.version)
@@ -163,7 +180,14 @@ class SalesforceConnector(Connector):
         if describe is None:
             describe = self.client.describe(name)
             self.cache.put(table_key(name), describe)
-        return SObjectTable(self.client, describe, self.sf.page_size, all_or_none=self.sf.all_or_none)
+        return SObjectTable(
+            self.client,
+            describe,
+            self.sf.page_size,
+            all_or_none=self.sf.all_or_none,
+            bulk=BulkPolicy(self.sf.use_bulk_api, self.sf.bulk_threshold),
+            known_rows=lambda: self.row_count(name),
+        )
 
 
 class FinancialForceConnector(SalesforceConnector):

@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 
 from connectors.salesforce.types import IDS
-from federation.predicates import And, Comparison, InList, IsNull, Operator, Or, Predicate
+from federation.predicates import And, Comparison, InList, IsNull, Like, Operator, Or, Predicate
 from federation.table import Column
 
 #: The shape of a record Id: 15 case-sensitive or 18 case-insensitive-safe alphanumeric characters.
@@ -41,6 +41,11 @@ _ESCAPES = {
 
 def quote(text: str) -> str:
     """A SOQL string literal: backslash escapes for the reserved and control characters, nothing else."""
+    return "'" + _body(text) + "'"
+
+
+def _body(text: str) -> str:
+    """The inside of `quote(text)` (its escapes never produce `%` or `_`)."""
     out: list[str] = []
     for ch in text:
         escaped = _ESCAPES.get(ch)
@@ -50,7 +55,7 @@ def quote(text: str) -> str:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
-    return "'" + "".join(out) + "'"
+    return "".join(out)
 
 
 def literal(value: object) -> str | None:
@@ -102,7 +107,17 @@ def compile_where(predicate: Predicate, columns: Callable[[str], Column]) -> str
             if column.native_type in IDS and not (isinstance(value, str) and _ID.fullmatch(value)):
                 return None
             return _comparison(column.api_name, op, value)
+        case Like(column=name):
+            # SOQL's LIKE takes `%` and `_` as wildcards and `\%`, `\_` as those characters; it compares without
+            # regard to case, so it returns a superset of DuckDB's case-sensitive LIKE (developer.salesforce.com
+            # "Comparison Operators", soql_sosl/sforce_api_calls_soql_select_comparisonoperators.htm).
+            return f"{columns(name).api_name} LIKE {_like(predicate)}"
     raise TypeError(f"not a pushable predicate: {predicate!r}")
+
+
+def _like(predicate: Like) -> str:
+    """The pattern as a SOQL string literal: the literal text's own `%` and `_` escaped with a backslash."""
+    return "'" + predicate.spelled(lambda text: _body(text).replace("%", "\\%").replace("_", "\\_")) + "'"
 
 
 def _join(parts: list[str], word: str) -> str | None:

@@ -30,6 +30,8 @@ UNSUPPORTED = frozenset({"address", "location", "base64", "complexvalue"})
 _TEXT_OPS = frozenset({Operator.EQ, Operator.IN, Operator.IS_NULL, Operator.IS_NOT_NULL})
 # A 15-character Id literal matches its 18-character record Id in SOQL but not in DuckDB: only positive tests.
 _ID_OPS = _TEXT_OPS
+# LIKE (case-insensitive, so a superset too) takes text fields only: "invalid operator on id field" otherwise.
+_PATTERN_OPS = _TEXT_OPS | {Operator.LIKE}
 
 
 def arrow_type(field: Mapping[str, Any]) -> pa.DataType | None:
@@ -63,7 +65,7 @@ def pushdown_operators(field: Mapping[str, Any]) -> frozenset[Operator]:
     if kind in IDS:
         return _ID_OPS
     if kind in _TEXT:
-        return _TEXT_OPS
+        return _PATTERN_OPS
     if kind == "boolean":
         # SOQL takes only = and != on a boolean field ("invalid operator on boolean field" otherwise), and reads
         # `= null` as `= false`: a superset of IS NULL (a boolean is never null), but `!= null` drops false rows.

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from federation.predicates import SHORT_NAMES, And, Comparison, InList, IsNull, Or, Predicate
+from federation.predicates import SHORT_NAMES, And, Comparison, InList, IsNull, Like, Or, Predicate
 
 _OPS = SHORT_NAMES
 
@@ -63,6 +63,11 @@ def compile_where(predicate: Predicate | None, names: dict[str, str]) -> dict[st
             return {"not": test} if negated else test
         case IsNull(column=column, negated=negated):
             return {"field": names[column], "op": "notnull" if negated else "null"}
+        case Like(column=column):
+            # Every string a pattern matches begins with the pattern's literal head: `startswith` it, exactly
+            # so for `text%`.
+            head = predicate.prefix
+            return {"field": names[column], "op": "startswith", "value": head} if head else None
     raise TypeError(f"not in negation normal form: {predicate!r}")
 
 
@@ -78,6 +83,8 @@ def states_exactly(predicate: Predicate | None) -> bool:
             return literal(value) is not None
         case InList(values=values):
             return all(literal(v) is not None for v in values)
+        case Like():
+            return predicate.is_prefix
     return False
 
 

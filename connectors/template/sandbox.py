@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors.template.calls import CALLS
 from connectors.template.demo import demo
 from connectors.template.emulator import CLIENT_ID, CLIENT_SECRET, TemplateEmulator
 from federation.sandbox import ConformanceCase, SandboxSpec
@@ -31,5 +32,6 @@ template = SandboxSpec(
         writable_table="contacts",
         new_row=_new_contact,
         update_column="city",
+        calls=CALLS,
     ),
 )

@@ -22,7 +22,7 @@ from connectors.template.query import aggregate_params, compile_where, page_para
 from connectors.template.types import batch, json_value
 from federation.errors import Error, RecordFailure, WriteError
 from federation.http import HttpClient
-from federation.paging import read_ahead
+from federation.paging import chained
 from federation.predicates import And, Comparison, Operator, Predicate
 from federation.table import Aggregate, AggregateRequest, Column, ScanRequest, Table, TableInfo, WriteResult
 
@@ -50,28 +50,21 @@ class RecordsTable(Table):
         order = self._order(request, page)
         schema = pa.schema([pa.field(c.name, c.type, c.nullable) for c in wanted])
 
-        def fetch(after: object | None) -> tuple[list[dict[str, Any]], object | None]:
+        def fetch(after: object | None) -> list[dict[str, Any]]:
+            # Parsing JSON is quick (C); turning records into Arrow columns is the slow part, done by `decode` on
+            # another thread while the next page downloads.
             params = self._params(request, after)
-            body = orjson.loads(
-                self.http.request("GET", self._path, operation=client.LIST_RECORDS, params=params).content
-            )
-            records: list[dict[str, Any]] = body["records"]
-            return records, (records[-1][self.key.api_name] if records else None)
+            response = self.http.request("GET", self._path, operation=client.LIST_RECORDS, params=params)
+            records: list[dict[str, Any]] = orjson.loads(response.content)["records"]
+            return records
 
-        def first() -> tuple[list[dict[str, Any]], object | None]:
-            return fetch(None)
-
-        def following(
-            previous: tuple[list[dict[str, Any]], object | None],
-        ) -> tuple[list[dict[str, Any]], object | None] | None:
-            records, last = previous
+        def following(records: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
             if len(records) < page or order != self.key.api_name:
                 return None  # a short page is the last; an ordered top-N is one page
-            return fetch(last)
+            return fetch(records[-1][self.key.api_name])
 
         def batches() -> Iterator[pa.RecordBatch]:
-            for records, _ in read_ahead(first, following):
-                yield batch(records, wanted)
+            yield from chained(lambda: fetch(None), following, lambda records: batch(records, wanted))
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 

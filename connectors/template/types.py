@@ -37,6 +37,7 @@ _OPERATORS = {
     "in": (Operator.IN, Operator.NOT_IN),
     "null": (Operator.IS_NULL,),
     "notnull": (Operator.IS_NOT_NULL,),
+    "startswith": (Operator.LIKE,),
 }
 
 

@@ -12,7 +12,7 @@ with AcmeEmulator(records=1000) as acme:
     acme.set_quotas([Quota("second", 5, 1.0)])
     acme.after("page", 1, lambda: acme.mutate("Customer", create=3, delete=3))
     acme.clock.advance(3600)                                   # every token issued so far has expired
-    acme.calls, acme.calls_by_kind, acme.rejected
+    acme.calls, acme.calls_by_kind, acme.rejected, acme.max_in_flight
 ```
 """
 
@@ -81,6 +81,9 @@ class Emulator(ABC):
         self.calls_by_kind: Counter[str] = Counter()
         #: Requests refused by a quota.
         self.rejected = 0
+        #: Requests being served right now, and the most served at once since the last `reset_counts`.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.quotas = Quotas(self.clock, quotas)
         self.oauth: OAuthServer | None = None
         self._faults = Faults()
@@ -148,6 +151,7 @@ class Emulator(ABC):
             self.calls = 0
             self.rejected = 0
             self.calls_by_kind.clear()
+            self.max_in_flight = self.in_flight
 
     def inject(
         self,
@@ -195,6 +199,16 @@ class Emulator(ABC):
 
     def serve(self, exchange: Exchange) -> Reply | None:
         """Answer one request; None means close the connection without answering (an injected drop)."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._served(exchange)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _served(self, exchange: Exchange) -> Reply | None:
         kind = self.kind_of(exchange)
         if self.latency > 0:
             time.sleep(self.latency)

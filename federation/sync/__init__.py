@@ -18,10 +18,11 @@ import datetime
 import os
 from collections.abc import Callable, Mapping, Sequence
 
+import duckdb
 from sqlglot import condition
 from sqlglot.errors import SqlglotError
 
-from federation.connection import Connection
+from federation.connection import STORAGE_VERSION, Connection
 from federation.errors import ConfigurationError
 from federation.sync.history import TABLE, History, Run
 from federation.sync.replicate import DeletionFeed, Job, Replicator, quote
@@ -49,7 +50,15 @@ def sync(
     jobs = plan(con, tables, where or {})
     duck = con.duckdb
     text = os.fspath(path).replace("'", "''")
-    con.run(duck.execute, f"ATTACH '{text}' AS {quote(CATALOG)} (STORAGE_VERSION 'v1.5.0')")
+    try:
+        con.run(duck.execute, f"ATTACH '{text}' AS {quote(CATALOG)} (STORAGE_VERSION '{STORAGE_VERSION}')")
+    except duckdb.InvalidInputException as error:
+        if "cannot be lowered" not in str(error):
+            raise
+        raise ConfigurationError(
+            f"{os.fspath(path)} was written in a newer storage version than {STORAGE_VERSION}, which the DuckDB "
+            "1.5 CLI can't read, and a file's version can't be lowered: sync into a new file"
+        ) from None
     try:
         replicator = Replicator(con, CATALOG, History(duck, CATALOG), overlap=overlap, say=say)
         return [replicator.run(job) for job in jobs]

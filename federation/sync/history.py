@@ -32,11 +32,13 @@ _COLUMNS = """
 
 @dataclass(frozen=True)
 class Previous:
-    """What the last successful run of a table left: its high-water mark (text; None when it had none) and the
-    `--where` condition it synced with (None: every record)."""
+    """What the last successful run of a table left: its high-water mark (text; None when it had none), the
+    `--where` condition it synced with (None: every record), and when it started (a deletion feed is read from
+    then: the file holds every deletion before it)."""
 
     mark: str | None
     where: str | None
+    started: datetime.datetime
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,11 @@ class History:
     def previous(self, source: str, table: str) -> Previous | None:
         """The last successful run of `source.table`, or None when it was never synced."""
         row = self._duck.execute(
-            f'SELECT high_water_mark, "where" FROM {self._name} WHERE source = $1 AND "table" = $2 '
+            f'SELECT high_water_mark, "where", started FROM {self._name} WHERE source = $1 AND "table" = $2 '
             "AND status = 'ok' ORDER BY finished DESC LIMIT 1",
             [source, table],
         ).fetchone()
-        return None if row is None else Previous(row[0], row[1])
+        return None if row is None else Previous(row[0], row[1], row[2])
 
     def record(self, run: Run) -> None:
         self._duck.execute(

@@ -31,10 +31,11 @@ _DELETED = "_duckfed_sync_deleted"
 
 @runtime_checkable
 class DeletionFeed(Protocol):
-    """A table whose API lists deleted records (`Deletions.FEED`): Salesforce queryAll, Exact's Deleted endpoint."""
+    """A table whose API lists deleted records (`Deletions.FEED`): Salesforce's getDeleted, Exact's Deleted."""
 
-    def deleted_since(self, since: Any) -> Sequence[object]:
-        """The keys of records deleted at or after `since`, a value of the table's modified column."""
+    def deleted_since(self, since: datetime.datetime) -> Sequence[tuple[object, datetime.datetime]] | None:
+        """(key, when deleted) of each record deleted at or after `since` (UTC); None when the feed can't vouch
+        for the whole span (it reaches back less far, or was purged): the sync then reads the keys instead."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class Replicator:
         self._catalog = catalog
         self._history = history
         self._overlap = overlap
-        self._say = say
+        # A table's report is printed while its progress bar shows: the bar steps aside for it.
+        self._say = con.progress.printing(say)
 
     def _exec(self, sql: str, parameters: Sequence[object] | None = None) -> duckdb.DuckDBPyConnection:
         # DuckDB's own execute, with duckfed's errors: statements on the file must not be routed as source writes.
@@ -124,7 +126,7 @@ class Replicator:
         started = datetime.datetime.now(datetime.UTC)
         counter = CallCounter()
         try:
-            with counter.counting(job.connector):
+            with counter.counting(job.connector), self._con.progress.activity(f"sync {name}"):
                 return self._replicate(job, started, counter)
         except BaseException as error:
             self._abandon()
@@ -191,7 +193,7 @@ class Replicator:
         mark = self._mark(_CHANGED, modified, moment, prior)
         self._exec(f"DROP TABLE {_CHANGED}")
         fetched = counter.calls
-        deleted, how = self._deletions(names, table, info, since)
+        deleted, how = self._deletions(names, table, info, previous.started - self._overlap)
         cost = f"{how}: {_calls(counter.calls - fetched)}" if counter.calls > fetched else how
         run = self._finish(job, "incremental", mark, rows, deleted, counter, started)
         self._say(
@@ -224,21 +226,36 @@ class Replicator:
             top = prior
         return None if top is None else _text(top)
 
-    def _deletions(self, names: _Names, table: Table, info: TableInfo, since: object) -> tuple[int, str]:
+    def _deletions(self, names: _Names, table: Table, info: TableInfo, since: datetime.datetime) -> tuple[int, str]:
         """Delete from the file what the source no longer has (with --where: no longer matches); how many, and
-        how that was learnt."""
+        how that was learnt. A deletion feed is read from `since`, before which the file holds every deletion."""
         where = names.job.where
-        if info.deletions is Deletions.FEED and isinstance(table, DeletionFeed) and not where and names.single:
-            key = info.key_columns[0]
-            gone = pa.table({key.name: pa.array(list(table.deleted_since(since)), key.type)})
+        listed = info.deletions is Deletions.FEED and isinstance(table, DeletionFeed) and not where and names.single
+        feed = table.deleted_since(since) if listed and isinstance(table, DeletionFeed) else None
+        if feed is not None:
+            key, modified = info.key_columns[0], info.modified_column
+            gone = pa.table(
+                {
+                    key.name: pa.array([k for k, _ in feed], key.type),
+                    "deleted_at": pa.array([at for _, at in feed], pa.timestamp("us", "UTC")),
+                }
+            )
+            # A record restored after its deletion (Salesforce's undelete) was read again as modified after it.
+            restored = (
+                f" AND NOT coalesce({quote(names.job.table)}.{quote(modified)} > {_DELETED}.deleted_at, false)"
+                if modified
+                else ""
+            )
             self._duck.register(_DELETED, gone)
             try:
-                deleted = int(self._one(f"DELETE FROM {names.target} USING {_DELETED} WHERE {names.match(_DELETED)}"))
+                deleted = int(
+                    self._one(f"DELETE FROM {names.target} USING {_DELETED} WHERE {names.match(_DELETED)}{restored}")
+                )
             finally:
                 self._duck.unregister(_DELETED)
             return deleted, "deletion feed"
-        # A table the API deletes from but that lists no deletions is still checked, by its keys: a record left in
-        # the file after the API deleted it would be a silently wrong answer.
+        # A table the API deletes from but that lists no deletions (or not back to `since`) is still checked, by its
+        # keys: a record left in the file after the API deleted it would be a silently wrong answer.
         if info.deletions is Deletions.NONE and not info.deletable and not where:
             return 0, "the API deletes no records"
         self._exec(f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT {names.keys} FROM {names.source}{names.where}")
@@ -246,6 +263,8 @@ class Replicator:
             self._one(f"DELETE FROM {names.target} WHERE NOT EXISTS (SELECT 1 FROM {_KEYS} WHERE {names.match(_KEYS)})")
         )
         self._exec(f"DROP TABLE {_KEYS}")
+        if listed:
+            return deleted, f"key scan: the deletion feed does not reach back to {_text(since)}"
         return deleted, "key scan"
 
     def _finish(

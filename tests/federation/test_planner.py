@@ -197,12 +197,13 @@ def test_explain_shows_the_requests_before_any_call(emulator: TemplateEmulator, 
     assert rows[0][0] == "physical_plan"
     assert any(r.startswith("src.contacts: GET /api/v1/tables/contacts/records?") and '"gt"' in r for r in requests)
     assert any(r.startswith("src.companies: GET /api/v1/tables/companies/records?") for r in requests)
-    [(key, value)] = [
+    [(key, value), quota] = [
         r for r in con.execute("EXPLAIN SELECT count(*) FROM src.contacts WHERE company_id = 3").fetchall()[1:]
     ]
     assert key == "api_request" and "/aggregate?" in value and "measures=count" in value and "1 call" in value
+    assert quota == ("api_request", "src: quota: 10 calls per 1 s")  # the template API's published limit
     top = con.sql("EXPLAIN SELECT id FROM src.contacts ORDER BY score DESC LIMIT 5").fetchall()
-    assert "order=-score&limit=5" in top[-1][1] and "about 1 call" in top[-1][1]
+    assert "order=-score&limit=5" in top[-2][1] and "about 1 call" in top[-2][1]
     assert emulator.calls == before
 
 

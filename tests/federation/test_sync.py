@@ -5,6 +5,7 @@ whose sync fails stays as the previous run left it."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -112,6 +113,8 @@ def test_an_incremental_sync_picks_up_an_insert_an_update_and_a_delete(
     # Incremental where the connector declares a modified column: only the inserted and the updated record, and
     # the one stamped at the mark, read again (the overlap); otherwise copied whole, and the output says why.
     if info.modified_column is not None:
+        # Deletions from Salesforce's delete log (getDeleted); the template API lists none: its keys are read.
+        assert ("deletion feed" if source == "financialforce" else "key scan") in quiet[-1]
         last = history(path)[-1]
         assert last[:3] == (table, "incremental", "ok") and last[4] == 1
         # The changed records and those stamped within the overlap before the mark: a small part of the table.
@@ -174,7 +177,7 @@ class _ListsDeletions(Table):
 
     def __init__(self, inner: Table) -> None:
         self.inner = inner
-        self.deleted: list[object] = []
+        self.deleted: list[tuple[object, datetime.datetime]] = []
 
     @property
     def info(self) -> TableInfo:
@@ -188,11 +191,12 @@ class _ListsDeletions(Table):
 
     def delete(self, keys: Sequence[object]) -> WriteResult:
         result = self.inner.delete(keys)
-        self.deleted.extend(result.keys)
+        now = datetime.datetime.now(datetime.UTC)
+        self.deleted.extend((key, now) for key in result.keys)
         return result
 
-    def deleted_since(self, since: object) -> Sequence[object]:
-        return list(self.deleted)
+    def deleted_since(self, since: datetime.datetime) -> Sequence[tuple[object, datetime.datetime]]:
+        return [(key, at) for key, at in self.deleted if at >= since]
 
 
 class _FeedConnector(TemplateConnector):
@@ -216,3 +220,32 @@ def test_deletions_come_from_the_connectors_feed_without_a_key_scan(template: Sa
         expected = con.execute("SELECT * FROM src.contacts ORDER BY id").fetchall()
     assert rows(path, "SELECT * FROM src.contacts ORDER BY id") == expected
     assert "2 deleted (deletion feed)" in said[-1]
+
+
+def test_a_record_restored_after_the_feed_listed_its_deletion_stays(template: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "synced.duckdb"
+    said: list[str] = []
+    connector = _FeedConnector(template.properties("template"))
+    with federation.connect({"src": connector}) as con:
+        sync(con, path, ["contacts"], say=said.append)
+        feed = connector.table("contacts")
+        assert isinstance(feed, _ListsDeletions)
+        # Listed as deleted a minute ago, but modified since (restored): read again as changed, and kept.
+        feed.deleted.append((12, datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)))
+        con.execute("UPDATE src.contacts SET city = 'Restored' WHERE id = 12")
+        con.execute("DELETE FROM src.contacts WHERE id = 13")
+        sync(con, path, ["contacts"], say=said.append)
+        expected = con.execute("SELECT * FROM src.contacts ORDER BY id").fetchall()
+    assert rows(path, "SELECT * FROM src.contacts ORDER BY id") == expected
+    assert rows(path, "SELECT city FROM src.contacts WHERE id = 12") == [("Restored",)]
+    assert "1 deleted (deletion feed)" in said[-1]
+
+
+def test_a_file_in_a_newer_storage_version_is_refused(template: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "new.duckdb"
+    duckdb.connect(str(path)).close()  # DuckDB 2.0's own format, which the 1.5 CLI can't read
+    with (
+        federation.connect({"src": template.url("template")}) as con,
+        pytest.raises(federation.errors.ConfigurationError, match="sync into a new file"),
+    ):
+        sync(con, path, ["contacts"], say=lambda _: None)

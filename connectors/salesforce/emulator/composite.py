@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from federation.emulation.server import Reply, json_reply
 
 from . import ids, writes
@@ -185,3 +187,62 @@ def retrieve(store: Store, call: Call) -> Reply:
         live = record is not None and not record["IsDeleted"] and store.spec_for_id(canonical) is spec
         rows.append(render_record(spec, record, call.prefix, fields) if live and record else None)
     return json_reply(200, rows)
+
+
+def upsert(store: Store, call: Call) -> Reply:
+    """``PATCH /composite/sobjects/{type}/{externalIdField}``: each record updates the live record whose external
+    Id field holds its value, or is created when none does; each SaveResult says which (``created``).
+
+    From the REST API Developer Guide, "Upsert Up to 200 Records Using an External ID" (API 46.0+). Text
+    external Ids match case-insensitively unless the field is case-sensitive, as the platform's unique check
+    treats them. UNCONFIRMED wire details: a record without the field's value fails with MISSING_ARGUMENT, and
+    a value two live records hold with DUPLICATE_EXTERNAL_ID (the single-record upsert's code)."""
+    spec = store.spec(call.parts[2])
+    if spec is None:
+        raise not_found()
+    name = call.parts[3]
+    field = next((f for f in spec.definition.fields if f.name.lower() == name.lower()), None)
+    if field is None or not field.external_id:
+        raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {name}")
+    records, all_or_none = _records(call)
+    for record in records:
+        if _spec_of(store, record) is not spec:
+            raise ApiError(400, "INVALID_TYPE", f"every record must be a {spec.definition.name}")
+    raw = call.text()
+
+    def matching(value: Any) -> list[str]:
+        def same(held: Any) -> bool:
+            if isinstance(held, str) and isinstance(value, str) and not field.case_sensitive:
+                return held.casefold() == value.casefold()
+            return bool(held == value)
+
+        return [str(r["Id"]) for r in store.records(spec.definition.name) if same(r.get(field.name))]
+
+    created: dict[int, bool] = {}
+
+    def writer(position: int, record: Mapping[str, Any]) -> Callable[[Transaction], str]:
+        def write(tx: Transaction) -> str:
+            value = next((v for k, v in record.items() if k.lower() == field.name.lower()), None)
+            if value is None or value == "":
+                raise record_error("MISSING_ARGUMENT", f"{field.name} not specified", [field.name])
+            found = matching(value)
+            if len(found) > 1:
+                raise record_error(
+                    "DUPLICATE_EXTERNAL_ID", f"{field.name}: more than one record found for external id field"
+                )
+            body = {k: v for k, v in record.items() if k != "attributes"}
+            if found:
+                writes.update(tx, store, spec, found[0], body, call.user_id, raw)
+                created[position] = False
+                return found[0]
+            created[position] = True
+            return writes.create(tx, store, spec, body, call.user_id, raw)
+
+        return write
+
+    reply = _save(store, [(None, writer(i, record)) for i, record in enumerate(records)], all_or_none)
+    results = orjson.loads(reply.body)
+    for position, result in enumerate(results):
+        if result.get("success"):
+            result["created"] = created[position]
+    return json_reply(200, results)

@@ -71,11 +71,18 @@ class SalesforceEmulator(Emulator):
         self._auth = Auth(ids.make_id("00D", 1), self.store.context.user_id(0), session_seconds, self.clock)
         self.oauth = self._auth
         self._rest = Rest(self.store, self.clock, max_cursors)
+        #: The Bulk API 2.0 jobs (`bulk`): `bulk.processing_polls` keeps jobs InProgress for that many polls, and
+        #: `bulk.chunk_records` caps the records of one results chunk.
+        self.bulk = self._rest.bulk
 
     @property
     def credentials(self) -> dict[str, str]:
         """Connection properties (as the connectors spell them) that log in to this emulator."""
         return {"User": USERNAME, "Password": PASSWORD, "SecurityToken": SECURITY_TOKEN}
+
+    def empty_recycle_bin(self) -> None:
+        """Purge the delete log up to now, as an administrator emptying the recycle bin does (`deleted`)."""
+        self._rest.delete_log.purge()
 
     def mutate(self, table: str, *, create: int = 0, delete: int = 0) -> Mutation:
         """Delete `delete` live records of `table` spread evenly over its Ids, then create `create` new ones.

@@ -14,8 +14,10 @@ from federation.emulation.clock import Clock
 from federation.emulation.cursors import Cursors
 from federation.emulation.server import Reply, json_reply
 
-from . import composite, ids, writes
+from . import bulk, composite, ids, writes
+from .bulk import Bulk
 from .calls import Call, error_reply
+from .deleted import DeleteLog
 from .describe import Describer
 from .errors import ApiError, not_found
 from .model import ObjectDef, Record
@@ -53,6 +55,7 @@ _ROUTES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
     ((), {"GET": "resources"}),
     (("sobjects",), {"GET": "sobjects"}),
     (("sobjects", "*", "describe"), {"GET": "describe"}),
+    (("sobjects", "*", "deleted"), {"GET": "deleted"}),
     (("sobjects", "*"), {"GET": "sobject", "POST": "create"}),
     (("sobjects", "*", "*"), {"GET": "retrieve", "PATCH": "update", "DELETE": "delete"}),
     (("query",), {"GET": "query"}),
@@ -65,6 +68,8 @@ _ROUTES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
         {"POST": "composite_create", "PATCH": "composite_update", "DELETE": "composite_delete"},
     ),
     (("composite", "sobjects", "*"), {"GET": "composite_retrieve"}),
+    (("composite", "sobjects", "*", "*"), {"PATCH": "composite_upsert"}),
+    *bulk.ROUTES,
 )
 
 
@@ -112,6 +117,8 @@ class Rest:
         )
         self.describer = Describer(store)
         self._queryable = _Queryable(store)
+        self.delete_log = DeleteLog(store)
+        self.bulk = Bulk(store, writes.now_wire)
         self._handlers: Mapping[str, Callable[[Call], Reply]] = {
             "resources": self._resources,
             "sobjects": self._sobjects,
@@ -125,10 +132,13 @@ class Rest:
             "queryAll": self._query,
             "queryMore": self._query_more,
             "limits": self._limits,
+            "deleted": self.delete_log.serve,
             "composite_create": lambda call: composite.create(self.store, call),
             "composite_update": lambda call: composite.update(self.store, call),
             "composite_delete": lambda call: composite.delete(self.store, call),
             "composite_retrieve": lambda call: composite.retrieve(self.store, call),
+            "composite_upsert": lambda call: composite.upsert(self.store, call),
+            **self.bulk.handlers(),
         }
         self.api_calls = 0
         self._count_lock = threading.Lock()

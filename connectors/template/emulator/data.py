@@ -17,6 +17,8 @@ from federation.emulation.pools import CITIES, COMPANY_CORES, FIRST_NAMES, HOSTI
 #: Operators the API's `where` evaluates, per field type (documented in the template connector's README).
 COMPARE = ["eq", "ne", "lt", "le", "gt", "ge", "in", "null", "notnull"]
 EQUALITY = ["eq", "ne", "in", "null", "notnull"]
+#: Text also takes `startswith`: the value begins with the given text, compared by code point.
+TEXT = [*COMPARE, "startswith"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ class Field:
 
 CONTACTS = (
     Field("id", "integer", nullable=False, key=True, readonly=True),
-    Field("name", "text", nullable=False, required=True),
-    Field("email", "text"),
-    Field("city", "text"),
+    Field("name", "text", nullable=False, required=True, filterable=tuple(TEXT)),
+    Field("email", "text", filterable=tuple(TEXT)),
+    Field("city", "text", filterable=tuple(TEXT)),
     Field("company_id", "integer"),
     Field("score", "decimal"),
     Field("rating", "float"),
@@ -57,8 +59,8 @@ CONTACTS = (
 )
 COMPANIES = (
     Field("id", "integer", nullable=False, key=True, readonly=True),
-    Field("name", "text", nullable=False, required=True),
-    Field("country", "text"),
+    Field("name", "text", nullable=False, required=True, filterable=tuple(TEXT)),
+    Field("country", "text", filterable=tuple(TEXT)),
     Field("updated_at", "datetime", nullable=False, readonly=True),
 )
 SCHEMAS: dict[str, tuple[Field, ...]] = {"contacts": CONTACTS, "companies": COMPANIES}

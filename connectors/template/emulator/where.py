@@ -6,7 +6,8 @@
 
 Semantics (what the connector's pushdown relies on, and documents): text compares by code point, case-sensitive;
 `decimal` values travel as strings and compare as decimals; dates as `YYYY-MM-DD`, datetimes as ISO 8601 with a
-zone; a comparison with null is false, so `ne` and `not` never match a null field (as in SQL); `in` takes a list.
+zone; `startswith` tests a text's beginning by code point; a comparison with null is false, so `ne` and `not`
+never match a null field (as in SQL); `in` takes a list.
 A malformed tree is a 400 with the API's error body.
 """
 
@@ -73,6 +74,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "le": lambda a, b: bool(a <= b),
     "gt": lambda a, b: bool(a > b),
     "ge": lambda a, b: bool(a >= b),
+    "startswith": lambda a, b: bool(a.startswith(b)),
 }
 
 

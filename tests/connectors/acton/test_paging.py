@@ -1,0 +1,93 @@
+"""Act-On contact-list records paged in parallel by offset, against the emulator: the calls of a page-after-page scan,
+the same rows, never more requests in flight than declared, LIMIT costing only the pages it needs, a failing
+page failing the query, and records that move mid-scan neither lost nor repeated."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+import federation
+from connectors.acton.emulator import ActOnEmulator
+from federation.connection import Connection
+from federation.errors import TransientError
+from federation.sandbox import Sandbox
+
+PAGE = 200
+SQL = "SELECT ContactId FROM a.List_Newsletter"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(records=1000, sources=["acton"]) as running:
+        yield running
+
+
+@pytest.fixture()
+def api(sandbox: Sandbox) -> Iterator[ActOnEmulator]:
+    server = sandbox.server("acton")
+    assert isinstance(server, ActOnEmulator)
+    yield server
+    server.latency = 0.0
+    server.clear_faults()
+
+
+def open_(sandbox: Sandbox, **extra: str) -> Connection:
+    con = federation.connect({"a": {**sandbox.properties("acton"), **extra, "scheme": "acton"}})
+    con.execute(f"{SQL} LIMIT 1").fetchall()  # log in and read the list's headings
+    return con
+
+
+def keys(con: Connection, sql: str = SQL) -> list[str]:
+    return [str(row[0]) for row in con.execute(sql).fetchall()]
+
+
+def test_parallel_pages_cost_the_calls_of_a_sequential_scan_and_return_the_same_rows(
+    sandbox: Sandbox, api: ActOnEmulator
+) -> None:
+    with open_(sandbox, PageSize="1000") as whole:
+        expected = keys(whole)
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        table = con.federation.sources["a"].table("List_Newsletter")
+        api.latency = 0.05
+        api.reset_counts()
+        got = keys(con)
+        # The first page, then pages of PAGE + 1 records that start on the record the page before ended with.
+        assert api.calls_by_kind["records"] == 1 + math.ceil((len(expected) - PAGE) / PAGE)
+        assert 2 <= api.max_in_flight <= table.info.max_concurrency
+    assert got == expected
+
+
+def test_limit_costs_only_the_pages_it_needs(sandbox: Sandbox, api: ActOnEmulator) -> None:
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        api.reset_counts()
+        assert len(keys(con, f"{SQL} LIMIT 5")) == 5
+        assert api.calls_by_kind["records"] == 1
+        api.reset_counts()
+        assert len(keys(con, f"{SQL} LIMIT 450")) == 450
+        assert api.calls_by_kind["records"] == 3
+
+
+def test_a_page_that_fails_fails_the_query(sandbox: Sandbox, api: ActOnEmulator) -> None:
+    with open_(sandbox, PageSize=str(PAGE), MaxRetries="2") as con:
+        api.inject(503, kinds={"records"}, skip=2, times=1000)
+        with pytest.raises(TransientError):
+            keys(con)
+        api.clear_faults()
+        got = keys(con)
+        assert len(got) == len(set(got))
+
+
+@pytest.mark.parametrize("after", [1, 2, 3])
+def test_records_deleted_mid_scan_are_neither_lost_nor_repeated(
+    sandbox: Sandbox, api: ActOnEmulator, after: int
+) -> None:
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        before = set(keys(con))
+        deleted: list[str] = []
+        api.after("records", after, lambda: deleted.extend(api.mutate("List_Newsletter", delete=2).deleted))
+        seen = keys(con)
+        assert len(seen) == len(set(seen)), "a record was handed out twice"
+        assert before - set(deleted) <= set(seen) <= before
