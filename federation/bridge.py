@@ -9,9 +9,9 @@ every batch, so results with pushdown equal results without it, whatever the API
 Everything outside this module speaks `federation.predicates`; `tests/federation/test_duckdb_protocol.py` pins
 the behaviour relied on here so that a DuckDB upgrade that changes it fails loudly.
 
-The way back is here too: DuckDB reports an exception raised in a stream as its own error quoting the text,
-so `Failures` keeps each stream's error until the statement that read it reports it, and `Relation` wraps
-DuckDB's relations so that whichever method runs a statement raises duckfed's error
+A stream's error is recorded in the connection's `federation.failures.Failures`, since DuckDB reports an
+exception raised in a stream as its own error quoting the text; the connection's side of the way back, DuckDB's
+results wrapped so that whichever method reads them raises duckfed's error, is `federation.relation`
 (`tests/federation/test_errors.py` pins both).
 """
 
@@ -19,13 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
-import operator
-import re
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -35,6 +29,7 @@ from duckdb._sources.nodes import Binary, Col, In, Lit, Node, Postfix, Unary, Un
 from duckdb._sources.to_arrow import to_arrow
 
 from federation.errors import Error, Interrupted, MissingFilterError, StaleMetadata
+from federation.failures import CTRL_C, Failures
 from federation.planner import ScanHint
 from federation.planner_aggregates import SCANNED, PushedAggregate
 from federation.predicates import (
@@ -50,52 +45,11 @@ from federation.predicates import (
     conjunction,
     pushable,
 )
-from federation.progress import Progress, ScanMeter
+from federation.progress import ScanMeter
 from federation.table import NO_PROGRESS, ScanRequest, Table, missing_filter
 
 _COMPARISONS = {op.value: op for op in (Operator.EQ, Operator.NE, Operator.LT, Operator.LE, Operator.GT, Operator.GE)}
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-#: The reason a statement stopped by Ctrl-C gives (the connection raises KeyboardInterrupt for it).
-CTRL_C = "the statement was interrupted (Ctrl-C)"
-#: How DuckDB names a Python source in the error it raises when the source's stream fails.
-_STREAM = re.compile(r"registered as '((?:[^']|'')*)'")
-
-
-class Failures:
-    """Errors the streams of one DuckDB connection raised, until the statement that read the stream reports them.
-
-    DuckDB turns an exception raised in a stream into an `InvalidInputException` whose text names the stream's
-    registered name and quotes the exception. `raised` gives back the error that text quotes, so a statement
-    raises its own failure, typed, and never one another statement left behind (an abandoned Arrow reader, a
-    relation whose error was never read). The streams' other way back to the connection rides along: its
-    `progress`, which each scan counts its pages into.
-    """
-
-    #: Failures kept per stream name: enough for the statements that can be open on one connection at once.
-    KEPT = 8
-
-    def __init__(self, progress: Progress | None = None) -> None:
-        self.progress = progress
-        self._lock = threading.Lock()
-        self._by_name: dict[str, deque[Error]] = {}
-
-    def record(self, name: str, error: Error) -> None:
-        with self._lock:
-            self._by_name.setdefault(name, deque(maxlen=self.KEPT)).append(error)
-
-    def raised(self, error: Exception) -> Error | None:
-        """Our error behind DuckDB's `error` (taken: it is reported once), or None when DuckDB's is its own."""
-        text = str(error)
-        found = _STREAM.search(text)
-        if found is None:
-            return None
-        name = found.group(1).replace("''", "'")
-        with self._lock:
-            recorded = self._by_name.get(name)
-            mine = next((e for e in reversed(recorded) if str(e) in text), None) if recorded else None
-            if recorded and mine is not None:
-                recorded.remove(mine)
-        return mine
 
 
 def translate(node: Node) -> Predicate:
@@ -362,82 +316,3 @@ class AggregateSource(_Reporting):
 def register(connection: duckdb.DuckDBPyConnection, source: _Reporting) -> None:
     """Register `source` on `connection` under its name (connection-local, like DuckDB's own `register`)."""
     connection._register_arrow_source(source.name, source)
-
-
-class Relation:
-    """A DuckDB relation whose methods raise duckfed's errors (see `Connection.run`): a failed scan is the
-    connector's typed error whether `fetchall`, `df`, `pl`, `write_parquet` or printing ran it. What it derives
-    (`filter`, `join`, `group_by`, …) is wrapped too, and an Arrow reader (`.arrow()`) raises them as it is read.
-    `.relation` is DuckDB's own relation."""
-
-    __slots__ = ("_run", "relation")
-
-    def __init__(self, relation: Any, run: Callable[..., Any]) -> None:
-        self.relation = relation
-        self._run = run
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)  # copy and pickle probe dunders, before `relation` is even set
-        value = self._run(getattr, self.relation, name)
-        if not callable(value) or _is_relation(value):
-            return self._wrap(value)
-
-        @functools.wraps(value)
-        def method(*args: Any, **kwargs: Any) -> Any:
-            unwrapped = {k: _unwrap(v) for k, v in kwargs.items()}
-            return self._wrap(self._run(value, *map(_unwrap, args), **unwrapped))
-
-        return method
-
-    def _wrap(self, value: Any) -> Any:
-        return translated(value, self._run)
-
-    def __str__(self) -> str:
-        return str(self._run(str, self.relation))
-
-    def __repr__(self) -> str:
-        return str(self._run(repr, self.relation))
-
-    def __len__(self) -> int:
-        return int(self._run(len, self.relation))
-
-    def __contains__(self, name: str) -> bool:
-        return bool(self._run(operator.contains, self.relation, name))
-
-    def __getitem__(self, name: str) -> Any:
-        return self._wrap(self._run(operator.getitem, self.relation, name))
-
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> Any:
-        return self._wrap(self._run(self.relation.to_arrow_reader)).__arrow_c_stream__(requested_schema)
-
-
-def translated(value: Any, run: Callable[..., Any]) -> Any:
-    """A DuckDB call's result with duckfed's errors: a relation as a `Relation`, an Arrow reader as one whose
-    reads go through `run`; anything else as it is."""
-    if _is_relation(value):
-        return Relation(value, run)
-    if isinstance(value, pa.RecordBatchReader):
-        return pa.RecordBatchReader.from_batches(value.schema, _read_through(value, run))
-    return value
-
-
-def _read_through(reader: pa.RecordBatchReader, run: Callable[..., Any]) -> Iterator[pa.RecordBatch]:
-    try:
-        while True:
-            try:
-                batch = run(reader.read_next_batch)
-            except StopIteration:
-                return
-            yield batch
-    finally:
-        reader.close()
-
-
-def _is_relation(value: object) -> bool:
-    """A DuckDB relation or grouped relation (whose `agg` gives one)."""
-    return type(value).__module__ == duckdb.DuckDBPyRelation.__module__
-
-
-def _unwrap(value: Any) -> Any:
-    return value.relation if isinstance(value, Relation) else value

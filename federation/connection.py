@@ -5,16 +5,17 @@
 views over the connectors.
 
 Registration is lazy because DuckDB reads a source's schema when it is registered, and a table's schema costs
-an API call (describe): before each statement the tables it names are found with sqlglot and registered, so
-connecting costs at most the table list, and a query costs only the tables it reads. Then `federation.planner`
-rewrites the statement so that the API computes the aggregates, orders and limits it can compute exactly, and an
-EXPLAIN also shows the API requests the statement will make (`federation.explain`).
+an API call (describe): before each statement the tables it names are found with sqlglot and registered
+(`federation.registrations`), so connecting costs at most the table list, and a query costs only the tables it
+reads. Then `federation.planner` rewrites the statement so that the API computes the aggregates, orders and
+limits it can compute exactly, and an EXPLAIN also shows the API requests the statement will make
+(`federation.explainer`).
 
 Names resolve as a SQL user expects: `fin.Account` is source `fin`'s table; an unqualified name is the user's own
 DuckDB table if there is one, else the table of the one source that has it (when several have it, the error
 lists them). A statement that fails raises duckfed's error for that statement only: a failed scan is the
-connector's typed error whichever method ran it (relations too: `Relation`), and an unknown table suggests
-source tables.
+connector's typed error whichever method ran it (relations too: `federation.relation`), and an unknown table
+suggests source tables.
 """
 
 from __future__ import annotations
@@ -25,15 +26,13 @@ import os
 import re
 import threading
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from federation import copy_options, explain
-from federation.bridge import CTRL_C, Failures, Relation, TableSource, register, translated
+from federation import copy_options
 from federation.cancel import interrupts
 from federation.connector import Connector
 from federation.dml import Writes
@@ -45,26 +44,23 @@ from federation.errors import (
     StaleMetadata,
     UnknownTableError,
 )
+from federation.explainer import ROWS_QUERY, Explainer
+from federation.failures import CTRL_C, Failures
 from federation.kept_views import refuse_stored_views
-from federation.planned import Source, source_for
-from federation.planner import Plan, Planned, Planner
+from federation.planner import Plan, Planner
 from federation.progress import Progress
 from federation.readback import Routed
+from federation.registrations import Registrations, drop_views
 from federation.registry import open_source
+from federation.relation import Relation, translated
 from federation.sources import Federation, Found, check_key
-from federation.statements import explained, referenced_tables
+from federation.statements import referenced_tables
 from federation.table import Table
 
 SourceSpec = str | Connector | Mapping[str, object]
 T = TypeVar("T")
 #: The table DuckDB's catalog error names (`Table with name Acount does not exist!`, or `"fn.Account"`).
-#: How many per-statement sources (`federation.planner`) a cursor keeps registered.
-_KEPT_PLANNED = 32
-#: EXPLAIN's rows, given as two lists: DuckDB's plan and then the API requests.
-_EXPLAINED = "SELECT unnest($1::VARCHAR[]) AS explain_key, unnest($2::VARCHAR[]) AS explain_value"
 _MISSING_TABLE = re.compile(r'Table with name "?(.+?)"? does not exist')
-#: The comment on every view duckfed creates, by which they are found and dropped (see `Connection.drop_views`).
-_OUR_VIEW = "duckfed: a view over a source table, dropped when its connection closes"
 #: The storage version of the database files duckfed creates: the newest the DuckDB 1.5 CLI reads.
 STORAGE_VERSION = "v1.5.0"
 #: A database named by URI (`md:…`, `s3://…`), not a local file (a one-letter scheme is a Windows drive).
@@ -91,7 +87,7 @@ def connect(sources: Mapping[str, SourceSpec] | SourceSpec, *, database: str = "
                 connector.close()
             raise
     con = Connection(Federation(opened), _open(database))
-    con.drop_views()  # those a process that ended without closing its connection left in a database file
+    drop_views(con.duckdb)  # those a process that ended without closing its connection left in a database file
     return con
 
 
@@ -117,20 +113,16 @@ class Connection:
         # DuckDB looks for a Python object a query names (`SELECT * FROM df`) in the frame that called it, which
         # is one of ours: let it look on up to the user's.
         duck.execute("SET python_scan_all_frames = true")
-        #: What this cursor's scans raised until their statements report it (registrations are per cursor).
         #: The bar of statements that run longer than a second (`federation.progress`); scans count into it.
         self.progress = Progress(federation.sources)
+        #: What this cursor's scans raised until their statements report it (registrations are per cursor).
         self._failures = Failures(self.progress)
+        self._registered = Registrations(duck, federation, self._failures)
         self._writes = Writes(self)
+        self._explainer = Explainer(self, self._writes, self._registered, self._planned)
         #: Why the running statement was interrupted (a timeout, Ctrl-C), while it is.
         self._interrupted: str | None = None
-        #: Source tables whose metadata a scan found stale, to register afresh.
-        self._stale: set[tuple[str, str]] = set()
         self._planner = Planner(self._pushing, self._defaults)
-        #: The sources registered on this cursor, by name (EXPLAIN reads what DuckDB asked them).
-        self._sources: dict[str, Source] = {}
-        #: The names of the per-statement sources registered, oldest first.
-        self._recent: deque[str] = deque()
 
     # -- DuckDB's API, with lazy registration and our errors -------------------------------------------------
 
@@ -151,7 +143,7 @@ class Connection:
             self._execute(query, parameters)
         except StaleMetadata:
             # A field the cached metadata listed is gone: the table was described again; run the statement once more.
-            self._refresh_stale()
+            self._registered.refresh_stale()
             self.prepare(query)
             self._execute(query, parameters)
         return self
@@ -159,7 +151,7 @@ class Connection:
     def _execute(self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None) -> None:
         plan = self._planned(query, parameters)
         if plan.explain:
-            self.run(self._duck.execute, _EXPLAINED, self._explained(plan, parameters))
+            self.run(self._duck.execute, ROWS_QUERY, self._explainer.rows(plan, parameters))
         else:
             self.run(self._duck.execute, plan.sql, parameters)
 
@@ -211,8 +203,8 @@ class Connection:
                 ),
                 stacklevel=2,
             )
-        # A rollback also drops views and sources registered inside the transaction; `_register` reads DuckDB's
-        # catalog before each statement, so they come back when next needed.
+        # A rollback also drops views and sources registered inside the transaction; `Registrations` reads
+        # DuckDB's catalog before each statement, so they come back when next needed.
         self._duck.rollback()
         return self
 
@@ -230,7 +222,7 @@ class Connection:
                 return Relation(self._duck.from_arrow(self._duck.to_arrow_table()), self.run)
         plan = self._planned(query, params)
         if plan.explain:
-            relation = self.run(self._duck.sql, _EXPLAINED, params=self._explained(plan, params))
+            relation = self.run(self._duck.sql, ROWS_QUERY, params=self._explainer.rows(plan, params))
         else:
             relation = self.run(self._duck.sql, plan.sql, params=params)
         return None if relation is None else Relation(relation, self.run)
@@ -254,23 +246,10 @@ class Connection:
     def close(self) -> None:
         if self._owner:
             with contextlib.suppress(duckdb.ConnectionException):  # closed before
-                self.drop_views()
+                drop_views(self._duck)
         self._duck.close()
         if self._owner:
             self.federation.close()
-
-    def drop_views(self) -> None:
-        """Drop every view duckfed created in this database: a database file must not keep views over this
-        process's registrations, which nothing else can read (they come back when a statement names them)."""
-        with contextlib.suppress(duckdb.TransactionException):
-            self._duck.execute("ROLLBACK")  # what closing does to an open transaction anyway
-        views = self._duck.execute(
-            "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() "
-            "AND comment = $1",
-            [_OUR_VIEW],
-        ).fetchall()
-        for schema, name in views:
-            self._duck.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"')
 
     def __enter__(self) -> Connection:
         return self
@@ -337,15 +316,6 @@ class Connection:
         self.federation.interrupt(reason)
         self._duck.interrupt()
 
-    def _refresh_stale(self) -> None:
-        """Drop the registrations of tables whose metadata went stale, so the next statement describes them."""
-        while self._stale:
-            key, table = self._stale.pop()
-            hidden = f"_duckfed_{key}_{table}"
-            self._duck.unregister(hidden)
-            for schema, name in ((key, table), ("main", table)):
-                self._duck.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"')
-
     def _unknown_table(self, error: Exception) -> Error | None:
         found = _MISSING_TABLE.search(str(error)) if isinstance(error, duckdb.CatalogException) else None
         if found is None:
@@ -370,7 +340,7 @@ class Connection:
         """Register the source table `schema.table` names, if it names one (see `target`)."""
         found = self.target(schema, table)
         if found is not None:
-            self._register(*found, unqualified=schema is None)
+            self._registered.table(*found, unqualified=schema is None)
 
     def target(self, schema: str | None, table: str) -> Found | None:
         """The source table a statement's `schema.table` names, or None for a name DuckDB resolves itself: a
@@ -378,33 +348,6 @@ class Connection:
         if schema is None and (not self.federation.holders(table) or self.has_own_table(table)):
             return None
         return self.federation.find(schema, table)
-
-    def _register(self, key: str, connector: Connector, table: str, *, unqualified: bool) -> None:
-        # Registrations and views are transactional in DuckDB: a ROLLBACK (SQLAlchemy's pool does one whenever a
-        # connection is returned) removes them. So DuckDB's catalog, not a record of our own, says what exists.
-        hidden = f"_duckfed_{key}_{table}"
-        wanted = [("main", hidden), (key, table)] + ([("main", table)] if unqualified else [])
-        present = self._existing(wanted)
-        if ("main", hidden) not in present:
-            source = TableSource(
-                connector.table(table),
-                name=hidden,
-                pushdown=bool(connector.settings["Pushdown"]),
-                failures=self._failures,
-                interrupted=self.federation.interrupt,
-                stale=functools.partial(self._mark_stale, key, connector, table),
-                known_rows=connector.row_count(table),
-                counted=functools.partial(connector.count_rows, table),
-            )
-            register(self._duck, source)
-            self._sources[hidden] = source
-        for schema, name in wanted[1:]:
-            if (schema, name) in present:
-                continue
-            target = f'"{key}"."{table}"' if schema == "main" else f'"{hidden}"'
-            self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            self._duck.execute(f'CREATE VIEW IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM {target}')
-            self._duck.execute(f'COMMENT ON VIEW "{schema}"."{name}" IS \'{_OUR_VIEW}\'')
 
     # -- pushdown by rewriting (`federation.planner`) -----------------------------------------------------------
 
@@ -416,83 +359,8 @@ class Connection:
             query = streamed
         plan = self._planner.plan(query, parameters)
         for source in plan.sources:
-            self._register_planned(source)
+            self._registered.planned(source)
         return plan
-
-    def _explained(
-        self, plan: Plan, parameters: Sequence[Any] | Mapping[str, Any] | None, *, quotas: bool = True
-    ) -> list[list[str]]:
-        """DuckDB's EXPLAIN rows, then one per scan naming the API request it will make (`federation.explain`); for
-        a write to a source table, those of the SELECT that finds its rows, then the write calls."""
-        inner = explained(plan.sql)
-        routed = self._writes.route(inner) if inner is not None else None
-        if routed is not None:
-            finding, writing = self._writes.explain(routed)
-            keys, values = ([], [])
-            if finding is not None:
-                keys, values = self._explained(self._planned(f"EXPLAIN {finding}"), parameters, quotas=False)
-            writing += self._quotas([routed.source])
-            return [keys + [explain.KEY] * len(writing), values + writing]
-        scans = [s for s in self._sources.values() if isinstance(s, TableSource)]
-        for scan in scans:
-            scan.accepted = []  # what DuckDB accepts while planning this EXPLAIN is what the scan will send
-        try:
-            found = self.run(self._duck.execute, plan.sql, parameters).fetchall()
-            return list(explain.rows(found, self._requests(plan, quotas=quotas)))
-        finally:
-            for scan in scans:
-                scan.accepted = None
-
-    def _requests(self, plan: Plan, *, quotas: bool = True) -> list[str]:
-        """One line per scan the planned statement makes: its source table, API request and expected calls."""
-        labels = {s.name: f"{s.key}.{s.table.info.name}" for s in plan.sources}
-        requests: list[str] = []
-        keys: dict[str, None] = {}
-        for schema, table in dict.fromkeys(referenced_tables(plan.sql)):
-            if table in labels:
-                name, label = table, labels[table]
-            else:
-                target = self.target(schema, table)
-                if target is None:
-                    continue
-                name, label = f"_duckfed_{target[0]}_{target[2]}", f"{target[0]}.{target[2]}"
-            scan = self._sources.get(name)
-            if scan is not None:
-                requests.append(explain.describe(label, scan, plan.sql))
-                keys.setdefault(label.split(".")[0])
-        return requests + (self._quotas(keys) if quotas else [])
-
-    def _quotas(self, keys: Iterable[str]) -> list[str]:
-        """One line per source the statement calls: the limits its calls count against."""
-        lines = []
-        for key in keys:
-            quota = self.federation.sources[key].call_limits()
-            if quota is not None:
-                lines.append(f"{key}: quota: {quota}")
-        return lines
-
-    def _register_planned(self, source: Planned) -> None:
-        connector = self.federation.sources[source.key]
-        stale = functools.partial(self._mark_stale, source.key, connector, source.table.info.name)
-        registered = source_for(
-            source,
-            self._sources,
-            failures=self._failures,
-            interrupted=self.federation.interrupt,
-            stale=stale,
-            rows=connector.row_count(source.table.info.name),
-        )
-        register(self._duck, registered)
-        # Each statement shape registers its own sources: keep the recent ones (a lazy relation may still read
-        # them), so a long-lived connection doesn't accumulate one per query it ever ran.
-        self._sources.pop(source.name, None)
-        self._sources[source.name] = registered
-        self._recent.append(source.name)
-        while len(self._recent) > _KEPT_PLANNED:
-            old = self._recent.popleft()
-            if old not in self._recent:
-                self._sources.pop(old, None)
-                self._duck.unregister(old)
 
     def _pushing(self, schema: str | None, table: str) -> tuple[str, Table] | None:
         """The source key and table a statement's `schema.table` names, when it is a source table that pushes."""
@@ -510,10 +378,6 @@ class Connection:
         ).fetchall()
         return str(row[0]).upper(), str(row[1]).upper(), str(row[2])
 
-    def _mark_stale(self, key: str, connector: Connector, table: str) -> None:
-        connector.forget_metadata(table)
-        self._stale.add((key, table))
-
     def has_own_table(self, name: str) -> bool:
         """Whether DuckDB holds a table of this name itself (not one of our views): it keeps the unqualified name."""
         found = self._duck.execute(
@@ -521,18 +385,6 @@ class Connection:
             [name],
         ).fetchone()
         return found is not None
-
-    def _existing(self, names: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these (schema, name) pairs DuckDB already has, as a view or a table: a user's own table of
-        the same name keeps the unqualified name."""
-        rows = self._duck.execute(
-            # Only this database's own and temporary objects: a table of an attached file (`duckfed sync`'s
-            # target holds `fin.Account` too) is not our view.
-            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN (SELECT unnest($1)) "
-            "AND table_catalog IN (current_database(), 'temp')",
-            [[name for _, name in names]],
-        ).fetchall()
-        return {(schema, name) for schema, name in rows} & set(names)
 
     def tables(self) -> list[tuple[str, str]]:
         """Every (source, table) pair, from the sources' table lists."""

@@ -3,14 +3,14 @@
 A statement whose target is a source table never reaches DuckDB as such (DuckDB can't write into a view over a
 Python source). Instead, for one statement:
 
-1. Checks that need only metadata, before any API call: the table accepts the operation, the columns exist and
-   may be written, an INSERT gives every required column, an UPDATE or DELETE has a WHERE clause that can be
-   false (SaaS writes can't be rolled back: reaching every record takes the `AllowUnscopedWrites` property).
-   A column the API sets (the key) given only NULL in an INSERT, as an ORM sends a key it has not got yet, is
-   left out; any other value for it is refused.
+1. Checks that need only metadata, before any API call (`federation.write_checks`): the table accepts the
+   operation, the columns exist and may be written, an INSERT gives every required column, an UPDATE or DELETE
+   has a WHERE clause that can be false (SaaS writes can't be rolled back: reaching every record takes the
+   `AllowUnscopedWrites` property). A column the API sets (the key) given only NULL in an INSERT, as an ORM
+   sends a key it has not got yet, is left out; any other value for it is refused.
 2. DuckDB evaluates what to write (`federation.statements` builds the queries, with the statement's own
-   parameters): an INSERT's rows; for UPDATE and DELETE the keys of the rows the WHERE clause selects — a scan
-   that pushes the WHERE clause to the API — and the new values.
+   parameters): an INSERT's rows (the INSERT path is `federation.inserts`); for UPDATE and DELETE the keys of
+   the rows the WHERE clause selects — a scan that pushes the WHERE clause to the API — and the new values.
 3. Values are cast to the columns' types (DuckDB's casts; a value that does not fit fails the statement naming
    its column and row), and the table writes them by key in as few API calls as it can.
 4. The statement's result is what DuckDB gives for its own DML (one row with the count) or its RETURNING rows,
@@ -28,48 +28,40 @@ The connection is reached through `Host`, a protocol, so data flows one way: con
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from federation.casting import cast_rows, first_true
+from federation.casting import cast_rows
 from federation.connector import Connector
 from federation.errors import (
     DataError,
     IntegrityError,
     NotSupportedError,
     ProgrammingError,
-    ReadOnlyError,
     WriteError,
 )
+from federation.inserts import insert, parameter_rows
 from federation.progress import Progress
 from federation.readback import Database, Parameters, Routed, answer, lookup, returned, returned_columns, select
 from federation.statements import (
     DIALECT,
     KEY,
-    ORDINAL,
     Kind,
     Write,
-    bare_placeholders,
-    check_insert,
     check_placeholders,
     constant_query,
-    maybe_null,
     might_write,
     number_placeholders,
     parse_writes,
     pinned_key,
     resolve_query,
-    rows_query,
-    unscoped,
 )
 from federation.table import Column, WriteResult, write_calls
-
-#: The connection property that lets an UPDATE or DELETE reach every record of a table.
-ALLOW_UNSCOPED = "AllowUnscopedWrites"
+from federation.write_checks import check_scoped, check_table, check_values_present, written_columns
 
 
 class Host(Database, Protocol):
@@ -134,14 +126,14 @@ class Writes:
         for table in routed.write.statement.find_all(exp.Table):
             if table.name and not isinstance(table.this, exp.Func):
                 self.connection.ensure(table.db or None, table.name)  # as `prepare` does, without parsing again
-        self._check_table(routed)
+        check_table(routed)
         write = routed.write
         if write.kind is Kind.INSERT:
-            count, returned = self._insert(routed, parameter_sets)
+            count, returned = insert(self.connection, routed, parameter_sets, self._write)
             answer(self.connection, routed, count, returned)
             return count
         columns, values = self._values(routed)
-        self._check_scoped(routed)
+        check_scoped(routed)
         if len(parameter_sets) > 1 and pinned_key(write, routed.key.name) is not None:
             count, returned = self._by_pinned_keys(routed, parameter_sets, columns, values)
         elif one_record_each:
@@ -155,116 +147,7 @@ class Writes:
         answer(self.connection, routed, count, returned)
         return count
 
-    def _check_table(self, routed: Routed) -> None:
-        info, kind = routed.info, routed.write.kind
-        allowed = {Kind.INSERT: info.insertable, Kind.UPDATE: info.updatable, Kind.DELETE: info.deletable}[kind]
-        if not allowed:
-            raise routed.fail(ReadOnlyError, f"table {info.name!r} is read-only: the API does not allow {kind.value}")
-
-    def _check_scoped(self, routed: Routed) -> None:
-        if unscoped(routed.write) and not routed.connector.config.allow_unscoped_writes:
-            kind, name = routed.write.kind.value, routed.info.name
-            raise routed.fail(
-                ProgrammingError,
-                f"{kind} without a WHERE clause that can be false would change every record of {name!r}, and the "
-                f"API can't roll that back: add a WHERE clause, or set the connection property {ALLOW_UNSCOPED}=true",
-            )
-
-    def _columns(self, routed: Routed, names: Sequence[str], *, api_set: Collection[str] = ()) -> list[Column]:
-        """The columns `names` name, or the error naming every one that is unknown or read-only; for an INSERT,
-        those in `api_set` may be columns the API sets (their values are checked once known: `_leave_to_api`)."""
-        kind, info = routed.write.kind, routed.info
-        columns = [info.column(name) for name in names]
-        seen = Counter(c.name for c in columns)
-        if any(n > 1 for n in seen.values()):
-            twice = ", ".join(name for name, n in seen.items() if n > 1)
-            raise routed.fail(ProgrammingError, f"column {twice} is given more than once")
-        if kind is Kind.INSERT:
-            # The statement spells names as the user wrote them; DuckDB matches them case-insensitively.
-            given_null = {name.lower() for name in api_set}
-            refused = [c.name for c in columns if not c.insertable and c.name.lower() not in given_null]
-        else:
-            refused = [c.name for c in columns if not c.updatable]
-        if refused:
-            verb = "set on insert" if kind is Kind.INSERT else "updated"
-            raise routed.fail(ReadOnlyError, f"column {', '.join(refused)} of {info.name!r} can't be {verb}")
-        return columns
-
     # -- INSERT -----------------------------------------------------------------------------------------------
-
-    def _insert(self, routed: Routed, parameter_sets: Sequence[Parameters]) -> tuple[int, list[pa.Table]]:
-        write, info = routed.write, routed.info
-        listed = write.columns()
-        api_set = maybe_null(write, listed) if listed is not None else ()
-        if listed is not None:
-            self._check_required(routed, self._columns(routed, listed, api_set=api_set))
-        check_insert(write)
-        if not parameter_sets:
-            return 0, []
-        pieces = self._evaluate(routed, listed, parameter_sets)
-        raw = pa.concat_tables(
-            [p.drop_columns([ORDINAL]) if ORDINAL in p.column_names else p for p in pieces],
-            promote_options="permissive",
-        )
-        if listed is not None and raw.num_columns != len(listed):
-            raise routed.fail(
-                ProgrammingError, f"INSERT names {len(listed)} columns but its query gives {raw.num_columns}"
-            )
-        names = raw.column_names if listed is None else listed
-        columns = self._columns(routed, names, api_set=names)
-        raw, columns = self._leave_to_api(routed, raw.rename_columns([c.name for c in columns]), columns)
-        self._check_required(routed, columns)
-        rows = cast_rows(self.connection.duckdb, raw, columns)
-        self._check_values_present(routed, rows, columns)
-        result = self._write(routed, len(rows), lambda: routed.table.insert(rows))
-        key = info.primary_key
-        written = rows.append_column(key.name, pa.array(result.keys, key.type)) if key is not None else rows
-        return result.count, [returned(self.connection, routed, written)]
-
-    def _leave_to_api(self, routed: Routed, raw: pa.Table, columns: list[Column]) -> tuple[pa.Table, list[Column]]:
-        """The rows without the columns the API sets, which an INSERT may give only as NULL ("not given": what an
-        ORM sends for a key the API has not assigned yet)."""
-        kept = [c for c in columns if c.insertable]
-        for column in columns:
-            if not column.insertable and raw.column(column.name).null_count != raw.num_rows:
-                table = routed.info.name
-                if column.primary_key:
-                    message = f"column {column.name} of {table!r} is assigned by the API: leave it out, or NULL"
-                else:
-                    message = f"column {column.name} of {table!r} can't be set on insert"
-                raise routed.fail(ReadOnlyError, message)
-        return raw.select([c.name for c in kept]), kept
-
-    def _evaluate(
-        self, routed: Routed, listed: Sequence[str] | None, parameter_sets: Sequence[Parameters]
-    ) -> list[pa.Table]:
-        """The rows of an INSERT, for each parameter set."""
-        keys = bare_placeholders(routed.write, listed) if listed is not None else None
-        if keys is not None and listed is not None:
-            check_placeholders(routed.write, [routed.write.statement.expression])
-            direct = _parameter_rows(keys, listed, parameter_sets)
-            if direct is not None:
-                return [direct]
-        query = rows_query(routed.write, listed)
-        check_placeholders(routed.write, [query])
-        sql = query.sql(DIALECT)
-        return [select(self.connection, sql, parameters) for parameters in parameter_sets]
-
-    def _check_required(self, routed: Routed, columns: Sequence[Column]) -> None:
-        given = {c.name for c in columns}
-        missing = [c.name for c in routed.info.columns if c.required and c.name not in given]
-        if missing:
-            raise routed.fail(IntegrityError, f"INSERT into {routed.info.name!r} must set {', '.join(missing)}")
-
-    def _check_values_present(
-        self, routed: Routed, rows: pa.Table, columns: Sequence[Column], keys: Sequence[object] = ()
-    ) -> None:
-        """No NULL where the API requires a value; the row (of an INSERT) or record (of an UPDATE) is named."""
-        for column in columns:
-            if column.required and rows.column(column.name).null_count:
-                row = first_true(pc.is_null(rows.column(column.name)))
-                where = f"record {keys[row]}" if keys else f"row {row + 1}"
-                raise routed.fail(IntegrityError, f"column {column.name!r} can't be null ({where})")
 
     # -- UPDATE and DELETE ------------------------------------------------------------------------------------
 
@@ -272,7 +155,7 @@ class Writes:
         if routed.write.kind is not Kind.UPDATE:
             return [], []
         pairs = routed.write.assignments()
-        return self._columns(routed, [name for name, _ in pairs]), [value for _, value in pairs]
+        return written_columns(routed, [name for name, _ in pairs]), [value for _, value in pairs]
 
     def _resolve(self, routed: Routed, parameters: Parameters, values: Sequence[exp.Expr]) -> pa.Table:
         """The records one UPDATE or DELETE reaches, through a scan that pushes its WHERE clause to the API: their
@@ -315,7 +198,7 @@ class Writes:
         names = [KEY, *(f"__duckfed_set_{i}" for i in range(len(values)))]
         direct = None
         if all(isinstance(e, exp.Placeholder) for e in (pinned, *values)):
-            direct = _parameter_rows([[str(e.this) for e in (pinned, *values)]], names, parameter_sets)
+            direct = parameter_rows([[str(e.this) for e in (pinned, *values)]], names, parameter_sets)
         if direct is not None:
             evaluated = direct
         else:
@@ -358,7 +241,7 @@ class Writes:
         if routed.write.kind is Kind.UPDATE:
             new = found.select([f"__duckfed_set_{i}" for i in range(len(columns))])
             values = cast_rows(self.connection.duckdb, new.rename_columns([c.name for c in columns]), columns)
-            self._check_values_present(routed, values, columns, keys)
+            check_values_present(routed, values, columns, keys)
             result = self._write(routed, len(keys), lambda: routed.table.update(keys, values))
             written.update(zip(values.column_names, values.columns, strict=True))
         else:
@@ -369,7 +252,7 @@ class Writes:
             rows = rows.filter(pc.is_in(rows.column(key.name), value_set=pa.array(list(result.keys), key.type)))
         return result.count, returned(self.connection, routed, rows)
 
-    def _write(self, routed: Routed, records: int, call: Any) -> WriteResult:
+    def _write(self, routed: Routed, records: int, call: Callable[[], WriteResult]) -> WriteResult:
         calls = write_calls(routed.info, records)
         kind = routed.write.kind.value
         routed.connector.check_budget(
@@ -419,24 +302,3 @@ class Writes:
 def _read_before(routed: Routed) -> list[str]:
     """The columns a DELETE's RETURNING reads, which only the scan that finds the records can read."""
     return returned_columns(routed) if routed.write.kind is Kind.DELETE else []
-
-
-def _parameter_rows(
-    keys: list[list[str]], names: Sequence[str], parameter_sets: Sequence[Parameters]
-) -> pa.Table | None:
-    """Rows whose every value is a placeholder (`VALUES ($1, $2), …`, what executemany and SQLAlchemy send),
-    straight from the parameters as Arrow infers their types (DuckDB still casts them to the columns'). None when
-    Arrow can't hold a column's values as one type: DuckDB then evaluates each parameter set instead."""
-    if any(p is None for p in parameter_sets):
-        return None
-    cells: list[list[Any]] = [[] for _ in names]
-    try:
-        for parameters in parameter_sets:
-            assert parameters is not None
-            for row in keys:
-                for column, key in zip(cells, row, strict=True):
-                    column.append(parameters[key] if isinstance(parameters, Mapping) else parameters[int(key) - 1])
-        return pa.table([pa.array(values) for values in cells], names=list(names))
-    except (LookupError, pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-        # A missing parameter or values of mixed types: DuckDB's own binding says what is wrong, or copes.
-        return None

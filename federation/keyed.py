@@ -20,7 +20,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from federation.bridge import Failures, TableSource, _Reporting, register
+from federation.bridge import TableSource, _Reporting, register
+from federation.failures import Failures
 from federation.planner_joins import DRIVEN_SCAN, JoinDriver, KeyedScan
 from federation.predicates import And, InList, Predicate
 from federation.table import ScanRequest, Table, TableInfo

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from federation.bridge import AggregateSource, Failures, TableSource
+from federation.bridge import AggregateSource, TableSource
+from federation.failures import Failures
 from federation.keyed import DriverRows, DriverSource, KeyedFetch
 from federation.planner import Planned, TopN
 from federation.planner_aggregates import PushedAggregate

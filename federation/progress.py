@@ -280,14 +280,14 @@ class _Bar:
         bar: Any = None
         if where == "notebook":
             try:
-                from tqdm.notebook import tqdm as widget  # type: ignore[import-untyped]
+                from tqdm.notebook import tqdm as widget
 
                 bar = widget(**kwargs, leave=True)
                 self.notebook = True
             except ImportError:  # no ipywidgets: tqdm's text bar, on the cell's stderr
                 bar = None
         if bar is None:
-            from tqdm import tqdm as text  # type: ignore[import-untyped]
+            from tqdm import tqdm as text
 
             bar = text(**kwargs, file=sys.stderr, leave=False, dynamic_ncols=True)
         # The bar appears a while after the work began: its clock starts when the work did.

@@ -168,7 +168,8 @@ class ExactOnlineConnector(Connector):
             limit_pushdown=True,
             aggregates=AGGREGATES,
             modified_column="Modified" if entity.property("Modified") else None,
-            deletions=Deletions.KEY_SCAN,
+            # The division's deleted-records log lists the entity types Exact numbers (`deleted.py`).
+            deletions=Deletions.FEED if entity.deleted_type is not None else Deletions.KEY_SCAN,
         )
         return EntityTable(
             self.http,

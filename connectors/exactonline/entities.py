@@ -7,6 +7,10 @@ metadata: both the connector (columns, pushdown) and the emulator (what it serve
 and column names are the API's own, verbatim, as the vendors' SQL connectors present them (`GLAccounts`,
 `IsCompetitor`).
 
+Deletions: `sync/Deleted` lists deleted records of the entity types Exact numbers (`deleted_type`, from the
+SyncDeleted page's EntityType property as picqer's `SyncDeleted.php` copies it: 1 TransactionLines, 2 Accounts,
+5 Contacts, 6 Documents, 7 GLAccounts, 9 Items, 13 SalesInvoices, among others); `connectors/exactonline/deleted.py`.
+
 Bulk endpoints (`/bulk/{Service}/{Entity}`, 1,000 records a page, `$select` required) exist for the entities
 picqer/exact-php-client has `Bulk*` classes for (`BulkAccount`, `BulkContact`, `BulkDocument`, `BulkGLAccount`,
 `BulkItem`, `BulkSalesInvoice`, `BulkSalesInvoiceLine`, `BulkTransactionLine`); the path of
@@ -50,6 +54,8 @@ class Entity:
     writable: bool = False
     #: The `__metadata.type` of its records.
     model: str = ""
+    #: Its EntityType in the `sync/Deleted` feed, when the feed lists its deletions.
+    deleted_type: int | None = None
 
     @property
     def path(self) -> str:
@@ -118,6 +124,7 @@ ENTITIES: tuple[Entity, ...] = (
         bulk="bulk/CRM/Accounts",
         writable=True,
         model="Exact.Web.Api.Models.Account",
+        deleted_type=2,
     ),
     Entity(
         "Contacts",
@@ -139,6 +146,7 @@ ENTITIES: tuple[Entity, ...] = (
         bulk="bulk/CRM/Contacts",
         writable=True,
         model="Exact.Web.Api.Models.Contact",
+        deleted_type=5,
     ),
     Entity(
         "Items",
@@ -158,6 +166,7 @@ ENTITIES: tuple[Entity, ...] = (
         bulk="bulk/Logistics/Items",
         writable=True,
         model="Exact.Web.Api.Models.Logistics.Item",
+        deleted_type=9,
     ),
     Entity(
         "GLAccounts",
@@ -173,6 +182,7 @@ ENTITIES: tuple[Entity, ...] = (
         bulk="bulk/Financial/GLAccounts",
         writable=True,
         model="Exact.Web.Api.Models.GLAccount",
+        deleted_type=7,
     ),
     Entity(
         "SalesInvoices",
@@ -194,6 +204,7 @@ ENTITIES: tuple[Entity, ...] = (
         bulk="bulk/SalesInvoice/SalesInvoices",
         writable=True,
         model="Exact.Web.Api.Models.SalesInvoice",
+        deleted_type=13,
     ),
     Entity(
         "SalesInvoiceLines",
@@ -253,6 +264,7 @@ ENTITIES: tuple[Entity, ...] = (
         ),
         bulk="bulk/Financial/TransactionLines",
         model="Exact.Web.Api.Models.Financial.TransactionLine",
+        deleted_type=1,
     ),
     Entity(
         "Journals",
@@ -302,6 +314,7 @@ ENTITIES: tuple[Entity, ...] = (
         bulk="bulk/Documents/Documents",
         writable=True,
         model="Exact.Web.Api.Models.Documents.Document",
+        deleted_type=6,
     ),
     Entity(
         "Opportunities",

@@ -9,6 +9,8 @@ quota against the pages it already knows it needs (`$inlinecount`), and fails fa
 
 Writes: POST (with `Prefer: return=representation`, so the reply carries the new key), PUT and DELETE by key.
 A create whose reply was lost is never blindly re-sent: `LostCreates` looks for the record it may have made.
+
+Deletions, for `duckfed sync`: from the division's `sync/Deleted` log where it lists the entity (`deleted.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import orjson
 import pyarrow as pa
 
-from connectors.exactonline import client
+from connectors.exactonline import client, deleted
 from connectors.exactonline.aggregates import count_params, count_url, counted
 from connectors.exactonline.entities import Entity
 from connectors.exactonline.lost_creates import LostCreates
@@ -35,6 +37,7 @@ from federation.errors import Error, ProgrammingError, QuotaExhausted, RecordFai
 from federation.http import HttpClient
 from federation.paging import chained
 from federation.predicates import And, InList, Predicate, conjunction
+from federation.sync import FeedRead
 from federation.table import AggregateRequest, ScanRequest, Table, TableInfo, WriteResult
 
 log = logging.getLogger("duckfed.exactonline")
@@ -174,6 +177,11 @@ class EntityTable(Table):
                 source=self.http.source,
                 resets_at=daily[1],
             )
+
+    def deleted_after(self, cursor: str | None, since: datetime.datetime) -> FeedRead | None:
+        """The records deleted since the last sync, from `sync/Deleted` (None: it can't tell; read the keys)."""
+        kind = self.entity.deleted_type
+        return None if kind is None else deleted.deleted_after(self.http, self._prefix(), kind, cursor, since)
 
     # -- writes ---------------------------------------------------------------------------------------------
 

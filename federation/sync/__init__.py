@@ -25,9 +25,9 @@ from sqlglot.errors import SqlglotError
 from federation.connection import STORAGE_VERSION, Connection
 from federation.errors import ConfigurationError
 from federation.sync.history import TABLE, History, Run
-from federation.sync.replicate import DeletionFeed, Job, Replicator, quote
+from federation.sync.replicate import CursorFeed, DeletionFeed, FeedRead, Job, Replicator, quote
 
-__all__ = ["TABLE", "DeletionFeed", "Run", "sync"]
+__all__ = ["TABLE", "CursorFeed", "DeletionFeed", "FeedRead", "Run", "sync"]
 
 #: The name the file is attached under while a sync runs.
 CATALOG = "_duckfed_sync_target"

@@ -2,7 +2,9 @@
 
 A run's row for a table is written in the same transaction as the table's data, so the mark a later run starts
 from always describes the data the file holds; a failed table gets a `failed` row after its rollback, with the
-error, and keeps its previous mark.
+error, and keeps its previous mark. A table whose deletion feed pages by a counter of its own (Exact Online's
+`sync/Deleted` Timestamp) keeps where the feed stopped in `feed_cursor`; files written before that column existed
+get it when next synced (empty for their old runs).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ _COLUMNS = """
     calls BIGINT,
     started TIMESTAMPTZ NOT NULL,
     finished TIMESTAMPTZ NOT NULL,
-    error VARCHAR
+    error VARCHAR,
+    feed_cursor VARCHAR
 """
 
 
@@ -39,6 +42,8 @@ class Previous:
     mark: str | None
     where: str | None
     started: datetime.datetime
+    #: Where the table's deletion feed stopped reading (`CursorFeed`); None: it has no such cursor yet.
+    cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Run:
     started: datetime.datetime
     finished: datetime.datetime
     error: str | None = None
+    cursor: str | None = None
 
 
 class History:
@@ -66,19 +72,23 @@ class History:
         self._duck = duck
         self._name = f'"{catalog}".main.{TABLE}'
         duck.execute(f"CREATE TABLE IF NOT EXISTS {self._name} ({_COLUMNS})")
+        # Files synced before the feed cursor existed.
+        duck.execute(f"ALTER TABLE {self._name} ADD COLUMN IF NOT EXISTS feed_cursor VARCHAR")
 
     def previous(self, source: str, table: str) -> Previous | None:
         """The last successful run of `source.table`, or None when it was never synced."""
         row = self._duck.execute(
-            f'SELECT high_water_mark, "where", started FROM {self._name} WHERE source = $1 AND "table" = $2 '
-            "AND status = 'ok' ORDER BY finished DESC LIMIT 1",
+            f'SELECT high_water_mark, "where", started, feed_cursor FROM {self._name} '
+            "WHERE source = $1 AND \"table\" = $2 AND status = 'ok' ORDER BY finished DESC LIMIT 1",
             [source, table],
         ).fetchone()
-        return None if row is None else Previous(row[0], row[1], row[2])
+        return None if row is None else Previous(row[0], row[1], row[2], row[3])
 
     def record(self, run: Run) -> None:
         self._duck.execute(
-            f"INSERT INTO {self._name} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            f'INSERT INTO {self._name} (source, "table", mode, status, high_water_mark, "where", "rows", deleted, '
+            "calls, started, finished, error, feed_cursor) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             [
                 run.source,
                 run.table,
@@ -92,5 +102,6 @@ class History:
                 run.started,
                 run.finished,
                 run.error,
+                run.cursor,
             ],
         )

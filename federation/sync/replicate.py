@@ -31,11 +31,30 @@ _DELETED = "_duckfed_sync_deleted"
 
 @runtime_checkable
 class DeletionFeed(Protocol):
-    """A table whose API lists deleted records (`Deletions.FEED`): Salesforce's getDeleted, Exact's Deleted."""
+    """A table whose API lists deleted records by date (`Deletions.FEED`): Salesforce's getDeleted."""
 
     def deleted_since(self, since: datetime.datetime) -> Sequence[tuple[object, datetime.datetime]] | None:
         """(key, when deleted) of each record deleted at or after `since` (UTC); None when the feed can't vouch
         for the whole span (it reaches back less far, or was purged): the sync then reads the keys instead."""
+
+
+@dataclass(frozen=True)
+class FeedRead:
+    """What a `CursorFeed` read: (key, when deleted) of each record, and the cursor the next read starts from."""
+
+    deleted: Sequence[tuple[object, datetime.datetime]]
+    cursor: str
+
+
+@runtime_checkable
+class CursorFeed(Protocol):
+    """A table whose API lists deleted records by a counter of its own rather than by date (`Deletions.FEED`):
+    Exact's `sync/Deleted`, paged by its Timestamp row version. `_duckfed_sync` keeps the cursor between runs."""
+
+    def deleted_after(self, cursor: str | None, since: datetime.datetime) -> FeedRead | None:
+        """The records deleted after `cursor` (from the previous read) or, with none, at or after `since` (UTC),
+        and where to read next; None when the feed can't vouch for every deletion since `since` (its log keeps
+        less): the sync then reads the keys instead."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +189,7 @@ class Replicator:
             self._exec(f"CREATE OR REPLACE TABLE {names.target} AS SELECT * FROM {names.source}{names.where}")
             rows = int(self._one(f"SELECT count(*) FROM {names.target}"))
             mark = None if modified is None else self._mark(names.target, modified, moment, None)
-            run = self._finish(job, "full", mark, rows, 0, counter, started)
+            run = self._finish(job, "full", mark, rows, 0, counter, started, None)
             self._say(f"{names}: full copy ({why_full}): {rows:,} rows, {_calls(counter.calls)}")
             return run
 
@@ -193,9 +212,9 @@ class Replicator:
         mark = self._mark(_CHANGED, modified, moment, prior)
         self._exec(f"DROP TABLE {_CHANGED}")
         fetched = counter.calls
-        deleted, how = self._deletions(names, table, info, previous.started - self._overlap)
+        deleted, how, cursor = self._deletions(names, table, info, previous.started - self._overlap, previous.cursor)
         cost = f"{how}: {_calls(counter.calls - fetched)}" if counter.calls > fetched else how
-        run = self._finish(job, "incremental", mark, rows, deleted, counter, started)
+        run = self._finish(job, "incremental", mark, rows, deleted, counter, started, cursor)
         self._say(
             f"{names}: incremental since {_text(prior)}: {rows:,} changed, {deleted:,} deleted ({cost}), "
             f"{_calls(counter.calls)}"
@@ -226,18 +245,35 @@ class Replicator:
             top = prior
         return None if top is None else _text(top)
 
-    def _deletions(self, names: _Names, table: Table, info: TableInfo, since: datetime.datetime) -> tuple[int, str]:
-        """Delete from the file what the source no longer has (with --where: no longer matches); how many, and
-        how that was learnt. A deletion feed is read from `since`, before which the file holds every deletion."""
+    def _deletions(
+        self, names: _Names, table: Table, info: TableInfo, since: datetime.datetime, cursor: str | None
+    ) -> tuple[int, str, str | None]:
+        """Delete from the file what the source no longer has (with --where: no longer matches); how many, how
+        that was learnt, and the feed's cursor for the next run. A deletion feed is read from `cursor` where it
+        keeps one, else from `since`, before which the file holds every deletion."""
         where = names.job.where
-        listed = info.deletions is Deletions.FEED and isinstance(table, DeletionFeed) and not where and names.single
-        feed = table.deleted_since(since) if listed and isinstance(table, DeletionFeed) else None
+        feeds = isinstance(table, (DeletionFeed, CursorFeed))
+        listed = info.deletions is Deletions.FEED and feeds and not where and names.single
+        feed: Sequence[tuple[object, datetime.datetime]] | None = None
+        after: str | None = None
+        if listed and isinstance(table, CursorFeed):
+            read = table.deleted_after(cursor, since)
+            feed, after = (None, None) if read is None else (read.deleted, read.cursor)
+        elif listed and isinstance(table, DeletionFeed):
+            feed = table.deleted_since(since)
         if feed is not None:
             key, modified = info.key_columns[0], info.modified_column
+            # In the modified column's own kind: a TIMESTAMP (UTC, no zone) compared with a TIMESTAMPTZ would be
+            # read in the session's time zone.
+            kind = info.column(modified).type if modified else None
+            naive = kind is not None and pa.types.is_timestamp(kind) and kind.tz is None
             gone = pa.table(
                 {
                     key.name: pa.array([k for k, _ in feed], key.type),
-                    "deleted_at": pa.array([at for _, at in feed], pa.timestamp("us", "UTC")),
+                    "deleted_at": pa.array(
+                        [at.astimezone(datetime.UTC).replace(tzinfo=None) if naive else at for _, at in feed],
+                        pa.timestamp("us", None if naive else "UTC"),
+                    ),
                 }
             )
             # A record restored after its deletion (Salesforce's undelete) was read again as modified after it.
@@ -253,19 +289,20 @@ class Replicator:
                 )
             finally:
                 self._duck.unregister(_DELETED)
-            return deleted, "deletion feed"
+            return deleted, "deletion feed", after
         # A table the API deletes from but that lists no deletions (or not back to `since`) is still checked, by its
         # keys: a record left in the file after the API deleted it would be a silently wrong answer.
         if info.deletions is Deletions.NONE and not info.deletable and not where:
-            return 0, "the API deletes no records"
+            return 0, "the API deletes no records", None
         self._exec(f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT {names.keys} FROM {names.source}{names.where}")
         deleted = int(
             self._one(f"DELETE FROM {names.target} WHERE NOT EXISTS (SELECT 1 FROM {_KEYS} WHERE {names.match(_KEYS)})")
         )
         self._exec(f"DROP TABLE {_KEYS}")
+        # A key scan leaves no cursor: the next run reads the feed from when this one started.
         if listed:
-            return deleted, f"key scan: the deletion feed does not reach back to {_text(since)}"
-        return deleted, "key scan"
+            return deleted, f"key scan: the deletion feed does not reach back to {_text(since)}", None
+        return deleted, "key scan", None
 
     def _finish(
         self,
@@ -276,9 +313,11 @@ class Replicator:
         deleted: int,
         counter: CallCounter,
         started: datetime.datetime,
+        cursor: str | None,
     ) -> Run:
         finished = datetime.datetime.now(datetime.UTC)
-        run = Run(job.source, job.table, mode, "ok", mark, job.where, rows, deleted, counter.calls, started, finished)
+        done = (job.source, job.table, mode, "ok", mark, job.where, rows, deleted, counter.calls, started, finished)
+        run = Run(*done, cursor=cursor)
         self._history.record(run)
         self._exec("COMMIT")
         return run

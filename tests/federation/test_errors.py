@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 
 import federation
-from federation.bridge import Relation
 from federation.connection import Connection
 from federation.errors import TransientError, UnknownTableError
+from federation.relation import Relation
 from federation.sandbox import Sandbox
 
 

@@ -220,7 +220,7 @@ def test_duckfed_explain(emulator: TemplateEmulator, tmp_path: Path, capsys: pyt
 def test_a_long_lived_connection_keeps_only_recent_per_statement_sources(con: Connection) -> None:
     for company in range(40):
         con.execute(f"SELECT id FROM src.contacts WHERE company_id = {company} ORDER BY score DESC LIMIT 2").fetchall()
-    planned = [n for n in con._sources if n.startswith("_duckfed_src_contacts_")]
+    planned = [n for n in con._registered.sources if n.startswith("_duckfed_src_contacts_")]
     assert len(planned) <= 32
     registered = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE starts_with(table_name, '_duckfed_src_contacts_')"

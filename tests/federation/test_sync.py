@@ -92,6 +92,13 @@ def test_the_duckdb_cli_opens_a_synced_file_and_runs_queries(
             "UPDATE src.Account SET BillingCity = 'Synctown' WHERE Id = (SELECT min(Id) FROM src.Account)",
             "DELETE FROM src.Account WHERE Id = (SELECT max(Id) FROM src.Account WHERE Name != 'Synced Newcomer')",
         ),
+        (
+            "exactonline",
+            "Accounts",
+            "INSERT INTO src.Accounts (Name) VALUES ('Synced Newcomer')",
+            "UPDATE src.Accounts SET City = 'Synctown' WHERE ID = (SELECT min(ID) FROM src.Accounts)",
+            "DELETE FROM src.Accounts WHERE ID = (SELECT max(ID) FROM src.Accounts WHERE Name != 'Synced Newcomer')",
+        ),
     ],
 )
 def test_an_incremental_sync_picks_up_an_insert_an_update_and_a_delete(
@@ -113,8 +120,9 @@ def test_an_incremental_sync_picks_up_an_insert_an_update_and_a_delete(
     # Incremental where the connector declares a modified column: only the inserted and the updated record, and
     # the one stamped at the mark, read again (the overlap); otherwise copied whole, and the output says why.
     if info.modified_column is not None:
-        # Deletions from Salesforce's delete log (getDeleted); the template API lists none: its keys are read.
-        assert ("deletion feed" if source == "financialforce" else "key scan") in quiet[-1]
+        # Deletions from Salesforce's delete log (getDeleted) and Exact's sync/Deleted; the template API lists none:
+        # its keys are read.
+        assert ("key scan" if source == "template" else "deletion feed") in quiet[-1]
         last = history(path)[-1]
         assert last[:3] == (table, "incremental", "ok") and last[4] == 1
         # The changed records and those stamped within the overlap before the mark: a small part of the table.

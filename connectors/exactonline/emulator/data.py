@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from connectors.exactonline.entities import ENTITIES, Entity, Property
@@ -168,9 +169,11 @@ def _value(prop: Property, n: int, division: int, sizes: dict[str, int]) -> Any:
 class Store:
     """Every division's records of every entity, by key; thread-safe."""
 
-    def __init__(self, records: int) -> None:
+    def __init__(self, records: int, on_delete: Callable[[int, Entity, str], None]) -> None:
         self.records = records
         self.lock = threading.Lock()
+        #: Told of each record `delete` removed (division, entity, key): the `sync/Deleted` log.
+        self._on_delete = on_delete
         #: (division, entity name) → key → record
         self.tables: dict[tuple[int, str], dict[str, Record]] = {}
         for code, _, _ in DIVISIONS:
@@ -261,4 +264,7 @@ class Store:
 
     def delete(self, division: int, entity: Entity, key: str) -> bool:
         with self.lock:
-            return self.tables[division, entity.name].pop(key, None) is not None
+            gone = self.tables[division, entity.name].pop(key, None) is not None
+        if gone:
+            self._on_delete(division, entity, key)
+        return gone

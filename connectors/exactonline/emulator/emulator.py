@@ -9,6 +9,7 @@ GET  /api/v1/{division}/{service}/{Entity}       $select $filter $orderby $top $
 GET  /api/v1/{division}/{service}/{Entity}/$count   a bare integer
 GET  /api/v1/{division}/bulk/{Service}/{Entity}  the same, 1,000 records a page, $select required
 GET  /api/v1/{division}/{service}/{Entity}(guid'…')  one record
+GET  /api/v1/{division}/sync/Deleted             the deleted-records log (`deleted.py`)
 POST /api/v1/{division}/{service}/{Entity}       201 {"d":{…}} (filled in with `Prefer: return=representation`)
 PUT  /api/v1/{division}/{service}/{Entity}(guid'…')  204
 DELETE /api/v1/{division}/{service}/{Entity}(guid'…')  204
@@ -37,7 +38,7 @@ from federation.emulation.oauth import OAuthClient, TokenPolicy
 from federation.emulation.quotas import Quota, QuotaState, Rejection
 from federation.emulation.server import Exchange, Reply, json_reply
 
-from . import feed
+from . import deleted, feed
 from .auth import ApiError, ExactOAuth, error_reply
 from .data import CURRENT_DIVISION, DIVISIONS, USER_ID, USER_NAME, Store, sql_guid_order
 from .odata import BadFilter, parse_filter
@@ -65,7 +66,9 @@ class ExactOnlineEmulator(Emulator):
 
     def __init__(self, records: int = 1000, *, region: str = "nl", quotas: Iterable[Quota] = ()) -> None:
         super().__init__(quotas=quotas)
-        self.store = Store(records)
+        #: The `sync/Deleted` log of what the API deleted.
+        self.deleted = deleted.DeletionLog(self.clock)
+        self.store = Store(records, self.deleted.record)
         self.region = region
         self.tokens = ExactOAuth(
             [OAuthClient(CLIENT_ID, CLIENT_SECRET)],
@@ -104,6 +107,8 @@ class ExactOnlineEmulator(Emulator):
         rest = parts[2:]
         if rest[0].lower() == "bulk":
             return "bulk" if method == "GET" else "unknown"
+        if [p.lower() for p in rest] == ["sync", "deleted"]:
+            return "deleted" if method == "GET" else "unknown"
         if rest[-1] == "$count":
             return "count"
         if _KEY.match(rest[-1]):
@@ -175,6 +180,8 @@ class ExactOnlineEmulator(Emulator):
             if entity is None:
                 raise ApiError(404, f"Resource not found: {'/'.join(rest)}")
             return self._list(division, entity, exchange, bulk=True)
+        if kind == "deleted":
+            return deleted.reply(self.deleted, division, exchange)
         found = _KEY.match(rest[-1])
         path = "/".join([*rest[:-1], found.group("entity")] if found else [p for p in rest if p != "$count"])
         entity = BY_PATH.get(path.lower())
