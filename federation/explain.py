@@ -9,7 +9,6 @@ limits, orders and aggregates the API will compute.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from sqlglot import exp
@@ -23,16 +22,6 @@ from federation.table import ScanRequest, TableInfo
 
 #: The key of EXPLAIN's added rows (DuckDB's own are `physical_plan`, …).
 KEY = "api_request"
-
-
-def estimated_calls(info: TableInfo, limit: int | None, known: int | None = None) -> int | None:
-    """Pages a scan reads: the rows it needs (the limit, else the row count the last full scan found, else the
-    table's estimate) over the page size. A filter the API applies can only make it fewer."""
-    table = known if known is not None else info.estimated_rows
-    rows = table if limit is None else min(limit, table or limit)
-    if rows is None or not info.page_size:
-        return None
-    return max(1, math.ceil(rows / info.page_size))
 
 
 def describe(label: str, source: TableSource | AggregateSource | DriverSource, sql: str) -> str:
@@ -55,7 +44,7 @@ def describe(label: str, source: TableSource | AggregateSource | DriverSource, s
         scan = ScanRequest(scan.columns, scan.predicate, hint.limit, hint.order_by)
     if isinstance(source.fetch, KeyedFetch):
         return f"{label}: {source.table.describe_request(scan)} {source.fetch.describe(info)}"
-    calls = estimated_calls(info, scan.limit, source.known_rows)
+    calls = source.table.expected_calls(scan, source.known_rows)
     bound = "at most " if scan.predicate is not None and scan.limit is None else ""
     counted = (
         f"{bound}about {calls} call{'s' if calls != 1 else ''}" if calls is not None else "calls unknown (no row count)"

@@ -162,6 +162,9 @@ class CachedTable(Table):
     def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
         return self.wrapped.describe_request(request)
 
+    def expected_calls(self, request: ScanRequest, rows: int | None) -> int | None:
+        return self.wrapped.expected_calls(request, rows)
+
     def insert(self, rows: pa.Table) -> WriteResult:
         return self._written(self.wrapped.insert, rows)
 

@@ -325,6 +325,17 @@ class Table(abc.ABC):
         returns): the engine then aggregates a scan. Asked only for aggregates `TableInfo.aggregates` lists."""
         return None
 
+    def expected_calls(self, request: ScanRequest, rows: int | None) -> int | None:
+        """The calls a scan of `request` takes when the table holds `rows` records (None: not known), for EXPLAIN:
+        the rows it needs (the limit, else `rows`, else `TableInfo.estimated_rows`) over the page size. A filter the
+        API applies can only make it fewer. A connector that reads another way (a bulk job) says so here."""
+        info = self.info
+        table = rows if rows is not None else info.estimated_rows
+        needed = table if request.limit is None else min(request.limit, table or request.limit)
+        if needed is None or not info.page_size:
+            return None
+        return max(1, -(-needed // info.page_size))
+
     def describe_request(self, request: ScanRequest | AggregateRequest) -> str:
         """The API request a scan or an aggregate will make, for EXPLAIN (no call is made): connectors name their
         own (the SOQL text, the URL)."""

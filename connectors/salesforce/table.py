@@ -18,6 +18,7 @@ import pyarrow as pa
 from connectors.salesforce import deleted
 from connectors.salesforce.aggregates import compile_aggregate, read_aggregate
 from connectors.salesforce.bulk import BulkJobs, BulkPolicy
+from connectors.salesforce.bulk import scan_calls as bulk_scan_calls
 from connectors.salesforce.bulk_scan import bulk_scan
 from connectors.salesforce.bulk_scan import describe as bulk_scan_described
 from connectors.salesforce.bulk_writes import BulkWriter
@@ -141,6 +142,12 @@ class SObjectTable(Table):
         statements = self.soql(request)
         via_bulk = bulk_scan_described(self.bulk, request, statements, self.page_size, self.known_rows())
         return "; ".join(statements) + via_bulk
+
+    def expected_calls(self, request: ScanRequest, rows: int | None) -> int | None:
+        known = rows if rows is not None else self.known_rows()
+        if known is not None and bulk_scan_described(self.bulk, request, self.soql(request), self.page_size, known):
+            return bulk_scan_calls(known)
+        return super().expected_calls(request, rows)
 
     def deleted_since(self, since: datetime.datetime) -> Sequence[tuple[str, datetime.datetime]] | None:
         """The records deleted since `since`, from the delete log (None: the log can't tell; read the keys)."""
