@@ -77,7 +77,7 @@ def main() -> None:
                         figures[name].append(measure(emulator, lambda sql=sql: con.execute(sql).fetchall()))
                 report("INSERT … SELECT (AllOrNone=false)", rows, figures)
     print(
-        "\nBulk: a query job costs create + polls + one call per 50,000 records; an ingest job create, upload, close,"
+        "\nBulk: a query job costs create + polls + one call per 20,000 records; an ingest job create, upload, close,"
     )
     print("polls and its results. REST: one call per 2,000 records read, per 200 records written.")
 

@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import orjson
 
 from connectors.salesforce.client import SalesforceClient
@@ -45,8 +46,9 @@ from federation.http import Operation
 
 log = logging.getLogger("duckfed.salesforce")
 
-#: Records a results request asks for: well within the documented size limits, so a million-row scan is 20 calls.
-MAX_RECORDS = 50_000
+#: Records a results request asks for: a million-row scan is 50 calls (REST pages of 2,000 take 500), and a chunk
+#: (about 10 MB of CSV for wide records, each held whole while it is read) keeps an export's memory flat.
+MAX_RECORDS = 20_000
 #: The poll waits: none before the first (a small job is often done), then 1 s doubling up to this.
 MAX_POLL_SECONDS = 30.0
 #: Polls a cost estimate counts for a job (the first usually sees it running, the second done).
@@ -97,12 +99,22 @@ class BulkPolicy:
         return self.enabled and records >= self.threshold and ingest_calls() < math.ceil(records / per_call)
 
 
-@dataclass(frozen=True)
 class Chunk:
-    """A chunk of query results (CSV with its header row) and the locator of the next, None after the last."""
+    """A chunk of query results (CSV with its header row) and the locator of the next, None after the last.
 
-    body: bytes
-    next_locator: str | None
+    Its body is handed on once (`take`): a scan keeps the last chunk for its locator while the next downloads, and
+    must not keep the body of one already read."""
+
+    def __init__(self, body: bytes, next_locator: str | None) -> None:
+        self._body: bytes | None = body
+        self.next_locator = next_locator
+
+    def take(self) -> bytes:
+        """The body, which the chunk then no longer holds."""
+        body, self._body = self._body, None
+        if body is None:
+            raise AssertionError("a Bulk result chunk's body was taken twice")
+        return body
 
 
 class _KnownJobs:
@@ -162,7 +174,11 @@ class BulkJobs:
         params = {"maxRecords": str(MAX_RECORDS)} | ({"locator": locator} if locator else {})
         response = self.http.request("GET", f"{self._jobs}/query/{job_id}/results", operation=RESULTS, params=params)
         following = response.headers.get("sforce-locator")
-        return Chunk(response.content, None if not following or following == "null" else following)
+        body = response.content
+        # httpx 0.28 keeps a response in a reference cycle with its stream (encode/httpx#3733), so a chunk's body
+        # outlived the chunk until the cyclic collector ran, and a large scan piled chunks up: drop the stream.
+        response.stream = httpx.ByteStream(b"")
+        return Chunk(body, None if not following or following == "null" else following)
 
     def wait(self, url: str, *, ended: bool = False) -> dict[str, Any]:
         """Poll a job until it is complete; its final info. A failed or aborted job raises the API's message, or

@@ -6,7 +6,8 @@ doubled; an empty field is null in results and "not given" in an upload (an upda
 so null is written `#N/A`); booleans true/false; dates YYYY-MM-DD; datetimes ISO 8601 in UTC.
 
 Results are parsed by Arrow's CSV reader with every column as text, then cast to the column's type by the same
-rules as the REST decoder (`types.PageDecoder`), so a Bulk scan returns exactly what a REST scan does.
+rules as the REST decoder (`types.PageDecoder`), so a Bulk scan returns exactly what a REST scan does. A chunk is
+parsed in blocks, each becoming a record batch as it is read, so a scan never holds a whole chunk decoded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,8 @@ from federation.table import Column
 
 #: What a Bulk upload writes to set a field to null ("Valid CSV Record Rows").
 NULL = "#N/A"
+#: CSV decoded at a time: a record batch of about 2,000 wide records, however large the chunk.
+BLOCK_BYTES = 1 << 20
 
 
 class CsvDecoder:
@@ -41,13 +44,14 @@ class CsvDecoder:
         self._names = [f"f{i}" for i in range(len(self.columns))]
         self._header = [c.api_name.lower() for c in self.columns]
 
-    def decode(self, body: bytes) -> pa.RecordBatch:
-        if not body.strip():
-            return pa.RecordBatch.from_pylist([], schema=self.schema)
+    def batches(self, body: bytes) -> Iterator[pa.RecordBatch]:
+        """The chunk's records, a block of `BLOCK_BYTES` of its CSV at a time (no decoded copy of the whole chunk)."""
+        if not body or body.isspace():  # `strip` would copy the whole chunk
+            return
         try:
-            table = pa_csv.read_csv(
-                io.BytesIO(body),
-                read_options=pa_csv.ReadOptions(column_names=self._names, use_threads=False),
+            reader = pa_csv.open_csv(
+                pa.BufferReader(body),  # reads the body in place
+                read_options=pa_csv.ReadOptions(column_names=self._names, use_threads=False, block_size=BLOCK_BYTES),
                 parse_options=pa_csv.ParseOptions(newlines_in_values=True, double_quote=True),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=dict.fromkeys(self._names, pa.string()),
@@ -56,14 +60,20 @@ class CsvDecoder:
                     null_values=[""],
                 ),
             )
+            first = True
+            for text in reader:
+                if first:
+                    self._check_header(text)
+                    text, first = text.slice(1), False
+                arrays = [_typed(text.column(i), c) for i, c in enumerate(self.columns)]
+                yield pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         except pa.ArrowInvalid as error:
             raise DataError(f"a Bulk API result chunk is not the CSV the job's query describes: {error}") from None
-        header = [str(v).lower() for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
+
+    def _check_header(self, text: pa.RecordBatch) -> None:
+        header = [str(v).lower() for v in text.slice(0, 1).to_pylist()[0].values()] if text.num_rows else []
         if header != self._header:
             raise DataError(f"a Bulk API result chunk opens with {header}, not the header row {self._header}")
-        table = table.slice(1)
-        arrays = [_typed(table.column(i).combine_chunks(), c) for i, c in enumerate(self.columns)]
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
 def _typed(text: pa.Array, column: Column) -> pa.Array:

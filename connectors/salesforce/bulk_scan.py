@@ -1,6 +1,6 @@
 """Whether a scan runs as a Bulk API 2.0 query job, and the scan itself when it does.
 
-REST query paging costs ceil(N / page size) calls; a query job costs its creation, its polls and ceil(N / 50,000)
+REST query paging costs ceil(N / page size) calls; a query job costs its creation, its polls and ceil(N / 20,000)
 result chunks (`bulk.scan_calls`). N comes from the row count a full scan last found, for a scan of the whole
 table; otherwise the REST query's first page is fetched anyway and its `totalSize` decides: a scan that stays
 on REST keeps that page, one that moves to Bulk drops it (one call, against the many it saves). A LIMIT, an
@@ -10,7 +10,7 @@ ORDER BY or a split IN list always stays on REST: a top-N must cost one call, an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 
@@ -72,6 +72,10 @@ def bulk_scan(
     def following(chunk: Chunk) -> Chunk | None:
         return None if chunk.next_locator is None else jobs.chunk(job_id, chunk.next_locator)
 
-    # Chunks are downloaded on one thread and decoded on another, like REST pages (`federation.paging.chained`).
-    batches = chained(lambda: jobs.chunk(job_id), following, lambda chunk: decoder.decode(chunk.body))
-    return pa.RecordBatchReader.from_batches(decoder.schema, batches)
+    def batches() -> Iterator[pa.RecordBatch]:
+        # Chunks are downloaded ahead on another thread (`federation.paging.chained`), and each is decoded a block at
+        # a time as DuckDB reads it: a decoded chunk would be as large again as its body.
+        for blocks in chained(lambda: jobs.chunk(job_id), following, lambda chunk: decoder.batches(chunk.take())):
+            yield from blocks
+
+    return pa.RecordBatchReader.from_batches(decoder.schema, batches())

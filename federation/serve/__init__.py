@@ -3,10 +3,12 @@ psycopg and BI tools.
 
 Each source is a schema and each of its tables a table (`fin.Account`); the modules, by what they hold:
 `protocol` (message framing), `auth` (SCRAM-SHA-256), `limits`, `server` (asyncio listener, TLS, cancel requests,
-the locked-down DuckDB), `session` (one client's statements, simple and extended protocol), `results` (prepared
-statements, portals, results), `parameters` (Bind's values), `sqlstate` (errors as SQLSTATEs), `statements`
-(splitting a Query, transaction control, COPY), `guard` (the statement allowlist), `catalog` (answers to the
-clients' catalog queries), `types` (Arrow to PostgreSQL types) and `encoding` (vectorised row encoding).
+the locked-down DuckDB), `session` (one client's messages, simple and extended protocol), `runner` (how one
+statement runs), `worker` (the threads statements run on, cancel and timeout), `sending` (results sent while the
+next batch is read and encoded), `results` (prepared statements, portals, results), `parameters` (Bind's values),
+`sqlstate` (errors as SQLSTATEs), `statements` (splitting a Query, transaction control, COPY), `guard` (the
+statement allowlist), `catalog` (answers to the clients' catalog queries), `types` (Arrow to PostgreSQL types) and
+`encoding` (vectorised row encoding).
 """
 
 from __future__ import annotations

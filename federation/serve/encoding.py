@@ -8,8 +8,10 @@ and IEEE floats, date as days and timestamps as microseconds since 2000-01-01, n
 uuid as its 16 bytes. Text encodings are PostgreSQL's output formats (`t`/`f`, ISO dates, `\\x` hex bytea).
 
 Big-endian bytes come from viewing an array's little-endian value buffer as fixed-size binary and reversing each
-value (`binary_reverse`); numeric digit groups from long division by 10,000 over 32-bit limbs of the unscaled
-decimal, vectorised across rows.
+value (`binary_reverse`); numeric digit groups from integer division by 10,000 of the unscaled decimal when it
+fits an int64 (precision up to 18), else from long division over 32-bit limbs, vectorised across rows. A NULL
+text value stays NULL in its payload and is joined into its row as no bytes, so a text column is copied once,
+into the rows.
 """
 
 from __future__ import annotations
@@ -78,14 +80,23 @@ _SHIFT = _u64(32)
 # -- numeric ---------------------------------------------------------------------------------------------------------
 
 
+#: Decimal digits every int64 holds.
+_INT64_DIGITS = 18
+
+
+def _fixed16(column: pa.Array) -> pa.Array:
+    """A decimal column's 16-byte two's complement unscaled values (little-endian), as fixed-size binary."""
+    if pa.types.is_decimal256(column.type):
+        column = column.cast(pa.decimal128(column.type.precision, column.type.scale))
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(column), [None, column.buffers()[1]], offset=column.offset
+    )
+
+
 def _limbs(column: pa.Array) -> tuple[list[pa.Array], pa.Array]:
     """The absolute unscaled values of a decimal column as five 32-bit limbs (least significant first, in uint64
     arrays, so products and carries fit), and which values are negative."""
-    if pa.types.is_decimal256(column.type):
-        column = column.cast(pa.decimal128(column.type.precision, column.type.scale))
-    raw = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), len(column), [None, column.buffers()[1]], offset=column.offset
-    )
+    raw = _fixed16(column)
     limbs = []
     for k in range(4):
         part = pc.binary_slice(raw, 4 * k, 4 * k + 4)
@@ -124,14 +135,38 @@ def _divmod(limbs: list[pa.Array], divisor: int) -> tuple[list[pa.Array], pa.Arr
     return list(reversed(quotient)), remainder
 
 
+def _base_10000(values: pa.Array, count: int) -> list[pa.Array]:
+    """The `count` lowest base-10,000 digits of non-negative integers, most significant first."""
+    groups = []
+    for _ in range(count):
+        quotient = pc.divide(values, 10_000)
+        groups.append(pc.subtract(values, pc.multiply(quotient, 10_000)))
+        values = quotient
+    return list(reversed(groups))
+
+
 def _groups(column: pa.Array) -> tuple[list[pa.Array], int, int, pa.Array]:
     """A decimal column's base-10000 digit groups, most significant first, aligned on the decimal point; how many
     are before it; its scale; and which values are negative."""
     precision, scale = column.type.precision, column.type.scale
     before = max(-(-(precision - scale) // 4), 1)
     after = -(-scale // 4)
-    limbs, negative = _limbs(_filled(column, 0))
-    limbs = _scale(limbs, 10 ** (4 * after - scale))
+    shift = 4 * after - scale
+    filled = _filled(column, 0)
+    if precision <= _INT64_DIGITS and 4 * after <= _INT64_DIGITS:
+        # The common case (money, counts): the unscaled value fits an int64, and so does its fraction aligned on
+        # a digit group, so the groups come from plain integer division instead of the limbs' long division.
+        value = _view(pc.binary_slice(_fixed16(filled), 0, 8), pa.int64())
+        negative = pc.less(value, 0)
+        absolute = pc.abs(value)
+        whole = pc.divide(absolute, 10**scale) if scale else absolute
+        fraction = pc.subtract(absolute, pc.multiply(whole, 10**scale)) if scale else None
+        groups = _base_10000(whole, before)
+        if fraction is not None:
+            groups += _base_10000(pc.multiply(fraction, 10**shift) if shift else fraction, after)
+        return groups, before, scale, negative
+    limbs, negative = _limbs(filled)
+    limbs = _scale(limbs, 10**shift)
     groups = []
     for _ in range(before + after):
         limbs, group = _divmod(limbs, 10_000)
@@ -271,14 +306,17 @@ def text_payload(column: pa.Array, kind: PgType) -> pa.Array:
 
 
 def fields(column: pa.Array, kind: PgType, binary: bool) -> tuple[pa.Array, pa.Array]:
-    """Each value as a wire field: its int32 length (-1 for NULL), then its bytes (none for NULL)."""
+    """Each value as a wire field: its int32 length (-1 for NULL), then its bytes (NULL for a NULL field, which
+    `rows` joins as no bytes)."""
     payload = binary_payload(column, kind) if binary else text_payload(column, kind)
     sizes = pc.binary_length(payload).cast(pa.int32())
     if column.null_count or payload.null_count:
-        # Encoders may fill a NULL's place with a value (a zero for integers): a NULL field sends no bytes.
         null = pc.or_(pc.is_null(column), pc.is_null(payload))
+        if null.true_count != payload.null_count:
+            # Encoders may fill a NULL's place with a value (a zero for integers): a NULL field sends no bytes.
+            # (A text column's payload keeps its NULLs, so its bytes are not copied here.)
+            payload = pc.if_else(null, pa.scalar(None, payload.type), payload)
         sizes = pc.if_else(null, -1, sizes)
-        payload = pc.if_else(null, pa.scalar(b"", payload.type), payload)
     return big_endian(sizes, 4), payload
 
 
@@ -291,10 +329,12 @@ def rows(kind: bytes, batch: pa.RecordBatch, types: Sequence[PgType], formats: S
     # A row message's length counts itself (4), the field count (2), each field's length (4) and the bytes.
     lengths: pa.Array = pa.scalar(4 + 2 + 4 * batch.num_columns, pa.int32())
     for payload in parts[1::2]:
-        lengths = pc.add(lengths, pc.binary_length(payload))
+        size = pc.binary_length(payload)
+        lengths = pc.add(lengths, size.fill_null(0) if payload.null_count else size)
     head = pa.scalar(kind)
     count = pa.scalar(struct.pack("!h", batch.num_columns))
-    return pc.binary_join_element_wise(head, big_endian(lengths.cast(pa.int32()), 4), count, *parts, b"")
+    framed = big_endian(lengths.cast(pa.int32()), 4)
+    return pc.binary_join_element_wise(head, framed, count, *parts, b"", null_handling="replace", null_replacement="")
 
 
 def contiguous(messages: pa.Array) -> memoryview:

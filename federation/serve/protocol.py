@@ -1,7 +1,7 @@
 """PostgreSQL frontend/backend protocol 3.0 framing: reading a client's messages and building the server's.
 
 Formats as the PostgreSQL documentation's "Message Formats" chapter gives them. Only what duckfed sends and reads is
-here; the statement handling lives in `federation.serve.session`.
+here; the messages are handled in `federation.serve.session`.
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ from federation.serve.session import Host, Session
 
 log = logging.getLogger("duckfed.serve")
 
+#: The output a client's running query queues before handing it over (DuckDB's `streaming_buffer_size`).
+STREAMING_BUFFER = "1MB"
+
 _PARAMETERS = {
     "server_version": SERVER_VERSION,
     "server_encoding": "UTF8",
@@ -111,6 +114,11 @@ def loopback(host: str) -> bool:
 def lock_down(connection: Connection, cursors: int) -> list[Connection]:
     """The cursors clients will use, made before the database is locked (a cursor sets a setting when made)."""
     made = [connection.cursor() for _ in range(cursors)]
+    for cursor in made:
+        # A DuckDB query result hands its first batch over once this much output is queued, or the query ended:
+        # at the default (10 MiB) most served scans would be over before a byte is sent. Small, so that sending
+        # overlaps with the scan (`federation.serve.sending`) and memory stays flat per client.
+        cursor.duckdb.execute(f"SET streaming_buffer_size = '{STREAMING_BUFFER}'")
     duck = connection.duckdb
     for key in connection.federation.sources:
         # Made now, not by the first statements of concurrent clients, whose catalog writes would conflict.

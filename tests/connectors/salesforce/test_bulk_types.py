@@ -4,6 +4,7 @@ and unicode, written through the REST API first. The emulator's CSV is checked a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +12,8 @@ import pyarrow as pa
 import pytest
 
 import federation
-from connectors.salesforce.bulk import BulkPolicy
-from connectors.salesforce.bulk_csv import CsvDecoder
+from connectors.salesforce.bulk import BulkJobs, BulkPolicy
+from connectors.salesforce.bulk_csv import BLOCK_BYTES, CsvDecoder
 from connectors.salesforce.connector import FinancialForceConnector
 from connectors.salesforce.emulator.bulk_csv import parse_csv, render_csv
 from connectors.salesforce.table import SObjectTable
@@ -34,6 +35,11 @@ NASTY = [
     'trailing quote"',
     "null",
 ]
+
+
+def decoded(decoder: CsvDecoder, body: bytes) -> pa.RecordBatch:
+    """A chunk's batches as one."""
+    return pa.Table.from_batches(list(decoder.batches(body)), schema=decoder.schema).combine_chunks().to_batches()[0]
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +112,7 @@ def test_the_decoder_reads_empty_fields_as_null_and_types_each_column(connector:
         b'"a,b","12.50","0.5","2024-02-29","true","2024-01-02T03:04:05.678Z"\n'
         b'"","","","","false",""\n'
     )
-    batch = CsvDecoder(columns).decode(body)
+    batch = decoded(CsvDecoder(columns), body)
     values: list[dict[str, Any]] = batch.to_pylist()
     assert values[0]["Name"] == "a,b" and str(values[0]["Amount"]) == "12.50" and values[0]["IsWon"] is True
     assert values[1] == {"Name": None, "Amount": None, "Probability": None, "CloseDate": None, "IsWon": False,
@@ -117,6 +123,30 @@ def test_the_decoder_reads_empty_fields_as_null_and_types_each_column(connector:
 def test_a_chunk_without_its_header_row_fails_instead_of_losing_a_record(connector: FinancialForceConnector) -> None:
     info = connector.table("Account").info
     decoder = CsvDecoder([info.column("Id"), info.column("Name")])
-    assert decoder.decode(b'"Id","Name"\n"001000000000001AAA","a"\n').num_rows == 1
+    assert decoded(decoder, b'"Id","Name"\n"001000000000001AAA","a"\n').num_rows == 1
     with pytest.raises(DataError, match="header row"):
-        decoder.decode(b'"001000000000001AAA","a"\n"001000000000002AAA","b"\n')
+        decoded(decoder, b'"001000000000001AAA","a"\n"001000000000002AAA","b"\n')
+
+
+def test_a_chunk_larger_than_a_block_is_read_in_batches_that_split_no_value(connector: FinancialForceConnector) -> None:
+    info = connector.table("Account").info
+    decoder = CsvDecoder([info.column("Id"), info.column("Name")])
+    rows: list[list[str | None]] = [[f"001{n:015d}", NASTY[n % len(NASTY)] * (n % 7 + 1)] for n in range(40_000)]
+    body = render_csv(["Id", "Name"], rows, ",", "\n")
+    assert len(body) > 2 * BLOCK_BYTES
+    batches = list(decoder.batches(body))
+    assert len(batches) > 2 and all(b.schema == decoder.schema for b in batches)
+    _, expected = parse_csv(body, ",")
+    assert [[r["Id"], r["Name"]] for b in batches for r in b.to_pylist()] == [[i, n or None] for i, n in expected]
+    assert list(decoder.batches(b"")) == [] and list(decoder.batches(b"\n")) == []
+
+
+def test_a_results_chunk_is_freed_with_the_chunk_not_by_the_cyclic_collector(
+    connector: FinancialForceConnector,
+) -> None:
+    # A large export keeps memory flat only if each chunk's body goes as soon as it has been read.
+    jobs = BulkJobs(connector.client)
+    _, job_id = jobs.query("SELECT Id, Name FROM Account")
+    chunk = jobs.chunk(job_id)
+    body = chunk.take()
+    assert len(body) > 0 and sys.getrefcount(body) == 2  # `body` and getrefcount's argument: nothing else holds it

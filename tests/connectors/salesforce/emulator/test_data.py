@@ -118,4 +118,4 @@ def test_generating_100k_accounts_is_fast() -> None:
     store = Store("financialforce", 100_000)
     started = time.process_time()  # CPU time: other processes on a busy machine don't count against it
     assert len(store.records("Account")) == 100_000
-    assert time.process_time() - started < 2.5  # about 1 s on the 2-CPU development machine
+    assert time.process_time() - started < 4.0  # about 1 s idle; 3.2 s with both cores busy
