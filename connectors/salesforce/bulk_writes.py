@@ -63,14 +63,7 @@ class BulkWriter:
         if lines is None:
             return None
         header, body = lines
-        waiting: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for position, line in enumerate(body):
-            waiting[tuple(line)].append(position)
-
-        def position_of(row: list[str]) -> int | None:
-            queue = waiting.get(tuple(row[2:]))
-            return queue.pop(0) if queue else None
-
+        position_of = _by_text(body)
         return self._run("insert", "INSERT", "created", header, body, position_of, gone=set())
 
     def upsert(self, key: str, rows: pa.Table) -> WriteResult | None:
@@ -83,14 +76,7 @@ class BulkWriter:
         if lines is None:
             return None
         header, body = lines
-        waiting: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for position, line in enumerate(body):
-            waiting[tuple(line)].append(position)
-
-        def position_of(row: list[str]) -> int | None:
-            queue = waiting.get(tuple(row[2:]))
-            return queue.pop(0) if queue else None
-
+        position_of = _by_text(body)
         external = self.table.info.column(key).api_name
         return self._run("upsert", "UPSERT", "upserted", header, body, position_of, gone=set(), external_id=external)
 
@@ -192,3 +178,17 @@ def _error(text: str) -> tuple[str, str, tuple[str, ...]]:
         return code, rest, ()
     names = tuple(f for f in fields.split(",") if f)
     return code, message, names
+
+
+def _by_text(body: list[list[str]]) -> Locate:
+    """Where a result row (`sf__Id`, `sf__Created`, then the row as uploaded) came from: the API echoes each row's
+    text and may return them in any order, and identical rows are interchangeable, so each text is a queue."""
+    waiting: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for position, line in enumerate(body):
+        waiting[tuple(line)].append(position)
+
+    def position_of(row: list[str]) -> int | None:
+        queue = waiting.get(tuple(row[2:]))
+        return queue.pop(0) if queue else None
+
+    return position_of
