@@ -224,6 +224,8 @@ class TableSource(_Reporting):
         request = ScanRequest(tuple(needed), predicate, progress=meter or NO_PROGRESS)
         if self.hint is not None and self.hint.applies(given, self.table.info):
             request = dataclasses.replace(request, limit=self.hint.limit, order_by=self.hint.order_by)
+        if predicate is None and request.limit is None and self.fetch is None:
+            request = dataclasses.replace(request, known_rows=self.known_rows)
         reader = self.table.scan(request) if self.fetch is None else self.fetch(self.table, request)
         if self.counted is not None and self.fetch is None and predicate is None and request.limit is None:
             reader = _counting(reader, self._count)

@@ -212,6 +212,10 @@ class ScanRequest:
     predicate: Predicate | None = None
     limit: int | None = None
     order_by: tuple[SortKey, ...] = ()
+    #: The row count the last full scan of the table found, given only when this request is a full scan too (no
+    #: predicate, no limit): a scan that pages by offset may ask for its first pages together instead of waiting
+    #: for the first to say how many follow. A hint: the table may have changed since.
+    known_rows: int | None = field(default=None, compare=False)
     #: Where the scan reports the row total the API gives with its first page, for progress bars.
     progress: ScanProgress = field(default=NO_PROGRESS, compare=False, repr=False)
 

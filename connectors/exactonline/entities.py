@@ -20,6 +20,7 @@ picqer/exact-php-client has `Bulk*` classes for (`BulkAccount`, `BulkContact`, `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 GUID, STRING, BOOLEAN, DOUBLE, DATETIME = "Edm.Guid", "Edm.String", "Edm.Boolean", "Edm.Double", "Edm.DateTime"
 INT16, INT32, INT64, BYTE = "Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Byte"
@@ -62,7 +63,11 @@ class Entity:
         return f"{self.service}/{self.name}"
 
     def property(self, name: str) -> Property | None:
-        return next((p for p in self.properties if p.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Property]:
+        return {p.name: p for p in self.properties}
 
 
 def _p(spec: str) -> Property:

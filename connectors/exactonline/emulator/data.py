@@ -176,6 +176,8 @@ class Store:
         self._on_delete = on_delete
         #: (division, entity name) → key → record
         self.tables: dict[tuple[int, str], dict[str, Record]] = {}
+        #: Each table's records in key order, kept until a record is created or deleted.
+        self._ordered: dict[tuple[int, str], list[Record]] = {}
         for code, _, _ in DIVISIONS:
             self._fill(code, records if code == CURRENT_DIVISION else min(records, 25))
 
@@ -231,9 +233,12 @@ class Store:
         if entity.name == "Divisions":
             return self.divisions()
         with self.lock:
-            rows = list(self.tables[division, entity.name].values())
-        rows.sort(key=lambda r: sql_guid_order(r[entity.key]))
-        return rows
+            ordered = self._ordered.get((division, entity.name))
+            if ordered is None:
+                # Sorted once per change of the key set, not per page: a scan of 100,000 records is 100 pages.
+                ordered = sorted(self.tables[division, entity.name].values(), key=lambda r: sql_guid_order(r[entity.key]))
+                self._ordered[division, entity.name] = ordered
+            return list(ordered)
 
     def create(self, division: int, entity: Entity, values: Record) -> Record:
         stamp = now_ms()
@@ -248,6 +253,7 @@ class Store:
             record |= {"Creator": USER_ID, "CreatorFullName": USER_NAME}
         with self.lock:
             self.tables[division, entity.name][key] = record
+            self._ordered.pop((division, entity.name), None)
         return record
 
     def get(self, division: int, entity: Entity, key: str) -> Record | None:
@@ -265,6 +271,7 @@ class Store:
     def delete(self, division: int, entity: Entity, key: str) -> bool:
         with self.lock:
             gone = self.tables[division, entity.name].pop(key, None) is not None
+            self._ordered.pop((division, entity.name), None)
         if gone:
             self._on_delete(division, entity, key)
         return gone

@@ -26,6 +26,7 @@ used up) and 429s; `EXACT_QUOTAS` are the published 60 a minute and 5,000 a day.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
@@ -316,8 +317,9 @@ class ExactOnlineEmulator(Emulator):
             position = next((i for i, r in enumerate(rows) if r[entity.key] == key), None)
             return rows[position + 1 :] if position is not None else rows
         if isinstance(key, str):
-            bound = sql_guid_order(key)
-            return [r for r in rows if sql_guid_order(r[entity.key]) > bound]
+            # Unordered rows come in key order (`Store.rows`): a page starts after a binary search, not a pass.
+            start = bisect.bisect_right(rows, sql_guid_order(key), key=lambda r: sql_guid_order(r[entity.key]))
+            return rows[start:]
         return [r for r in rows if r[entity.key] > key]
 
     def _values(self, entity: Entity, exchange: Exchange, *, creating: bool) -> dict[str, Any]:
