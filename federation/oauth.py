@@ -28,10 +28,8 @@ import queue
 import secrets
 import sys
 import threading
-import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -261,6 +259,8 @@ class OAuthFlow(StoredLogin):
         )
 
     def _consent(self, url: str, listener: _Listener) -> None:
+        import webbrowser  # here: only a consent flow opens a browser, and a stored token is the usual case
+
         if self._open_url is not None:
             self._open_url(url)
         elif is_loopback(urlsplit(self.endpoints.authorize_url).hostname or ""):
@@ -324,6 +324,8 @@ class _Listener:
     """A one-request HTTP server on the callback address that hands over the authorization response."""
 
     def __init__(self, host: str, port: int, path: str, source: str) -> None:
+        from http.server import BaseHTTPRequestHandler, HTTPServer  # here: only a consent flow listens
+
         received: queue.Queue[dict[str, str]] = queue.Queue()
 
         class Handler(BaseHTTPRequestHandler):

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.simplify import simplify
 from sqlglot.tokenizer_core import TokenType
 
 from federation.errors import NotSupportedError, ProgrammingError
@@ -344,6 +343,8 @@ def unscoped(write: Write) -> bool:
     where = write.statement.args.get("where")
     if where is None:
         return True
+    from sqlglot.optimizer.simplify import simplify  # here: only an UPDATE or DELETE needs the optimizer
+
     with _quietly():
         simplified = simplify(where.this.copy(), dialect=DIALECT)
     return isinstance(simplified, exp.Boolean) and simplified.this is True

@@ -51,7 +51,12 @@ class PagedTable(ActOnTable):
         operation: Operation,
         params: Mapping[str, str],
         read: Callable[[Any], Page[Row]],
+        *,
+        known_rows: int | None = None,
     ) -> Iterator[list[Row]]:
+        """The pages of one listing; `known_rows` only when the listing is the whole table (its `totalCount` is the
+        table's row count)."""
+
         def fetch(offset: int, count: int) -> Page[Row]:
             query = {**params, "offset": str(offset), "count": str(count)}
             page = read(self.call("GET", path, operation, params=query))
@@ -69,6 +74,7 @@ class PagedTable(ActOnTable):
             concurrency=self.info.max_concurrency,
             slots=account_slots(self.http, self.info.max_concurrency),
             limit=request.limit,
+            known_rows=known_rows,
         )
 
     def listings(self, predicate: Predicate | None) -> list[Mapping[str, str]] | None:
@@ -161,7 +167,7 @@ class RecordsTable(PagedTable):
         params = {"datequalifiers": "true"}
         params |= time_window(predicate, "Modified").params("modafter", "modbefore")
         params |= time_window(predicate, "Created").params("createdafter", "createdbefore")
-        return self.pages(request, self.path, client.DOWNLOAD, params, _records)
+        return self.pages(request, self.path, client.DOWNLOAD, params, _records, known_rows=request.known_rows)
 
     def _by_id(self, ids: Sequence[str]) -> list[Row]:
         found = []

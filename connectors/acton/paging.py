@@ -16,8 +16,9 @@ restart goes on one page after the other. With a LIMIT only the pages up to it a
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -63,10 +64,20 @@ def offset_pages(
     concurrency: int = 1,
     slots: threading.Semaphore | None = None,
     limit: int | None = None,
+    known_rows: int | None = None,
 ) -> Iterator[list[Row]]:
     """Pages of rows, each record once; `fetch(offset, count)` reads one page, `key` names a record. Pages after
-    the first are fetched `concurrency` at a time (under `slots`), only as far as `limit` rows when it is given."""
+    the first are fetched `concurrency` at a time (under `slots`), only as far as `limit` rows when it is given.
+
+    `known_rows` (a full scan's row count from the last one, `ScanRequest.known_rows`) lets the first page go out
+    together with the pages after it: the very requests the first page's `totalCount` would have asked for when
+    the count still holds. When it no longer does, the pages past the true end are dropped (calls spent on a
+    table that shrank) and pages beyond the guess are read one after the other."""
     count = min(page_size + 1, MAX_COUNT)
+
+    def begin(page: Page[Row], restarts: int) -> _Step[Row]:
+        rows = list(page.rows)
+        return _Step(rows, len(rows), key(rows[-1]) if rows else None, page.total, restarts)
 
     def start(restarts: int) -> _Step[Row]:
         if restarts > MAX_RESTARTS:
@@ -74,9 +85,7 @@ def offset_pages(
                 f"the records of {what} kept changing while they were read ({MAX_RESTARTS} restarts); "
                 "try again when they are stable, or narrow the query"
             )
-        page = fetch(0, first_page if restarts == 0 else page_size)
-        rows = list(page.rows)
-        return _Step(rows, len(rows), key(rows[-1]) if rows else None, page.total, restarts)
+        return begin(fetch(0, first_page if restarts == 0 else page_size), restarts)
 
     def after(step: _Step[Row], page: Page[Row]) -> _Step[Row]:
         """The step a page read at `step.offset - 1` makes, or a restart when the records moved."""
@@ -100,31 +109,39 @@ def offset_pages(
         emitted.update(key(row) for row in out)
         return out if out or not emitted else None
 
-    step = start(0)
+    def later(offsets: Sequence[int], *, with_first: bool = False) -> Generator[Page[Row], None, None]:
+        """The pages at `offsets` (each read from one record early), after the first page when `with_first`."""
+        requests = [(0, first_page)] * with_first + [(offset - 1, count) for offset in offsets]
+        return parallel(lambda r: fetch(*r), requests, lambda page: page, concurrency=concurrency, slots=slots)
+
+    guessed: list[int] = []
+    if concurrency > 1 and limit is None and known_rows is not None and known_rows > first_page:
+        guessed = list(range(first_page, known_rows, count - 1))
+        pages = later(guessed, with_first=True)
+        step = begin(next(pages), 0)
+    else:
+        step = start(0)
     first = handed(step)
     if first is not None:
         yield first
-    if concurrency > 1 and step.fresh:
-        end = step.total if limit is None else min(step.total, limit)
-        offsets = list(range(step.offset, end, count - 1))
-        if len(offsets) > 1:
-            pages = parallel(
-                lambda offset: fetch(offset - 1, count),
-                offsets,
-                lambda page: page,
-                concurrency=concurrency,
-                slots=slots,
-            )
-            try:
-                for page in pages:
-                    step = after(step, page)
-                    out = handed(step)
-                    if out is not None:
-                        yield out
-                    if step.restarts:
-                        break  # the records moved: the restart goes on one page after the other
-            finally:
-                pages.close()
+    end = step.total if limit is None else min(step.total, limit)
+    offsets = list(range(step.offset, end, count - 1)) if concurrency > 1 and step.fresh else []
+    if guessed and offsets[: len(guessed)] != guessed[: len(offsets)]:
+        pages.close()  # the first page was short: the table changed since its count was kept
+        guessed = []
+    if guessed or len(offsets) > 1:
+        if not guessed:
+            pages = later(offsets)
+        try:
+            for page in itertools.islice(pages, len(offsets)):
+                step = after(step, page)
+                out = handed(step)
+                if out is not None:
+                    yield out
+                if step.restarts:
+                    break  # the records moved: the restart goes on one page after the other
+        finally:
+            pages.close()
     for out in chained(lambda: following(step), following, handed):
         if out is not None:
             yield out

@@ -30,9 +30,9 @@ import pyarrow as pa
 
 from connectors.sageintacct import client
 from connectors.sageintacct.aggregates import compile_aggregate, read_aggregate
-from connectors.sageintacct.client import Sender, first_and_last, function, read_error, results, rows_of
+from connectors.sageintacct.client import Sender, columns_of, first_and_last, function, read_error, results, rows_of
 from connectors.sageintacct.query import compile_filter, query
-from connectors.sageintacct.types import batch
+from connectors.sageintacct.types import from_texts
 from connectors.sageintacct.writes import ObjectWriter
 from federation.http import HttpClient
 from federation.paging import account_slots, chained, parallel
@@ -88,7 +88,8 @@ class ObjectTable(Table):
             return self._page(body, key.api_name)
 
         def decode(page: Page) -> pa.RecordBatch:
-            return batch(rows_of(page.response, self.obj), wanted, self.zone)
+            texts = columns_of(page.response, self.obj, [c.api_name for c in wanted])
+            return from_texts(texts, wanted, self.zone)
 
         def wanted_more(seen: int) -> bool:
             return request.limit is None or seen < request.limit

@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from federation.errors import DataError
 from federation.predicates import Operator
 from federation.table import Column
 
@@ -57,7 +58,9 @@ _EQUALITY = frozenset({Operator.EQ, Operator.NE, Operator.IN, Operator.NOT_IN, O
 _ORDERED = _EQUALITY | {Operator.LT, Operator.LE, Operator.GT, Operator.GE}
 #: Text also takes `like` (developer.intacct.com/web-services/queries: "like … % and _ wildcards").
 _TEXT = _EQUALITY | {Operator.LIKE}
-_BOOLEANS = {"true": True, "t": True, "false": False, "f": False}
+#: A boolean's spellings, trimmed and lowered: the first `_TRUTHS` are true.
+_BOOLEANS = pa.array(["true", "t", "false", "f"])
+_TRUTHS = 2
 
 
 def table_name(obj: str) -> str:
@@ -94,19 +97,29 @@ def column(field: Mapping[str, Any], *, filled: frozenset[str] = frozenset()) ->
 def batch(
     rows: Sequence[Mapping[str, str | None]], columns: Sequence[Column], zone: zoneinfo.ZoneInfo
 ) -> pa.RecordBatch:
-    """One page of rows (field → text, None or "" for an empty field) as a batch of `columns`."""
-    arrays = []
-    for col in columns:
-        texts = [row.get(col.api_name) or None for row in rows]
-        arrays.append(_array(texts, col.type, zone))
+    """Rows (field → text, None or "" for an empty field) as a batch of `columns`."""
+    texts = {c.api_name: pa.array([row.get(c.api_name) or None for row in rows], pa.string()) for c in columns}
+    return from_texts(texts, columns, zone)
+
+
+def from_texts(texts: Mapping[str, pa.Array], columns: Sequence[Column], zone: zoneinfo.ZoneInfo) -> pa.RecordBatch:
+    """A page's texts (a string array by API field name, null for an empty field) as a batch of `columns`."""
+    arrays = [_array(texts[col.api_name], col, zone) for col in columns]
     schema = pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns])
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _array(texts: list[str | None], kind: pa.DataType, zone: zoneinfo.ZoneInfo) -> pa.Array:
+def _array(strings: pa.Array, col: Column, zone: zoneinfo.ZoneInfo) -> pa.Array:
+    kind = col.type
     if kind == pa.bool_():
-        return pa.array([None if t is None else _BOOLEANS[t.strip().lower()] for t in texts], kind)
-    strings = pa.array(texts, pa.string())
+        # Arrow trims and lowers exactly the characters `str.strip` and `str.lower` did here (checked for every
+        # code point), so the same texts are booleans.
+        found = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(strings)), value_set=_BOOLEANS)
+        wrong = pc.and_(pc.is_valid(strings), pc.is_null(found))
+        if pc.any(wrong).as_py():
+            value = strings.filter(wrong)[0].as_py()
+            raise DataError(f"column {col.name!r}: {value!r} is not a boolean (true, t, false or f)")
+        return pc.less(found, _TRUTHS)
     if kind == pa.string():
         return strings
     if kind == pa.date32():

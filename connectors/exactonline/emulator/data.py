@@ -236,7 +236,9 @@ class Store:
             ordered = self._ordered.get((division, entity.name))
             if ordered is None:
                 # Sorted once per change of the key set, not per page: a scan of 100,000 records is 100 pages.
-                ordered = sorted(self.tables[division, entity.name].values(), key=lambda r: sql_guid_order(r[entity.key]))
+                ordered = sorted(
+                    self.tables[division, entity.name].values(), key=lambda r: sql_guid_order(r[entity.key])
+                )
                 self._ordered[division, entity.name] = ordered
             return list(ordered)
 

@@ -206,10 +206,9 @@ class TemplateEmulator(Emulator):
             test = parse(table, tree)
         except (BadFilter, json.JSONDecodeError) as error:
             raise ApiError(400, "bad_request", f"invalid where: {error}") from None
-        if isinstance(tree, dict) and tree.keys() == {"field", "op", "value"} and tree["field"] == "id":
-            if tree["op"] == "gt" and isinstance(tree["value"], int):
-                # A key-paged scan's next page: a binary search over the records in id order, not a pass.
-                return rows[bisect.bisect_right(rows, tree["value"], key=lambda r: r["id"]) :]
+        if tree == {"field": "id", "op": "gt", "value": tree.get("value")} and isinstance(tree["value"], int):
+            # A key-paged scan's next page: a binary search over the records in id order, not a pass.
+            return rows[bisect.bisect_right(rows, tree["value"], key=lambda r: r["id"]) :]
         return [r for r in rows if test(r) is True]
 
     def _aggregate(self, table: str, params: Mapping[str, str]) -> Reply:

@@ -5,6 +5,7 @@ page failing the query, and records that move mid-scan neither lost nor repeated
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -91,3 +92,40 @@ def test_records_deleted_mid_scan_are_neither_lost_nor_repeated(
         seen = keys(con)
         assert len(seen) == len(set(seen)), "a record was handed out twice"
         assert before - set(deleted) <= set(seen) <= before
+
+
+def test_a_repeated_full_scan_sends_its_first_pages_together_for_the_same_calls(
+    sandbox: Sandbox, api: ActOnEmulator
+) -> None:
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        expected = keys(con)  # a full scan: its row count is kept for the next one
+        calls = 1 + math.ceil((len(expected) - PAGE) / PAGE)
+        alongside: list[int] = []
+
+        def first_served() -> None:
+            # Held until another page request arrives (or 5 s pass): a scan that waits for its first page never
+            # sends one meanwhile.
+            deadline = time.monotonic() + 5
+            while api.in_flight < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            alongside.append(api.in_flight)
+
+        api.latency = 0.2  # every request waits in the emulator: those sent together are in flight together
+        api.reset_counts()
+        api.after("records", 1, first_served)
+        assert keys(con) == expected
+        assert alongside and alongside[0] >= 2
+        assert api.calls_by_kind["records"] == calls
+
+
+@pytest.mark.parametrize(("create", "delete"), [(0, 450), (0, 30), (330, 0)])
+def test_a_full_scan_after_the_table_changed_returns_it_as_it_is_now(
+    sandbox: Sandbox, api: ActOnEmulator, create: int, delete: int
+) -> None:
+    """The kept row count is a guess: pages past the true end are dropped, pages beyond it are still read."""
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        keys(con)
+        api.mutate("List_Newsletter", create=create, delete=delete)
+        with open_(sandbox, PageSize="1000") as whole:
+            now = keys(whole)
+        assert keys(con) == now
