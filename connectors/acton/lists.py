@@ -15,8 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import operator
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import pyarrow as pa
@@ -25,7 +26,19 @@ from connectors.acton import client
 from connectors.acton.base import MAX_LOOKUPS, ActOnTable, reads
 from connectors.acton.paging import Page, offset_pages
 from connectors.acton.query import never_holds, path_segment, texts, time_window, value_set
-from connectors.acton.types import FILLED, FLAG, LOOKUP, MILLIS, TEXT, WHOLE, WINDOW, batch, column, text_value
+from connectors.acton.types import (
+    FILLED,
+    FLAG,
+    LOOKUP,
+    MILLIS,
+    TEXT,
+    WHOLE,
+    WINDOW,
+    batch,
+    batch_of_values,
+    column,
+    text_value,
+)
 from federation.errors import Error, IntegrityError
 from federation.http import HttpClient, Operation
 from federation.paging import account_slots
@@ -37,6 +50,9 @@ EMAIL = "E-mail Address"
 ALWAYS_FILLED = frozenset({"ContactId", "Created", "Modified"})
 MESSAGE_TYPES = ("SENT", "DRAFT", "TEMPLATE", "TRIGGERED", "FAILED", "SCHEDULED")
 Row = dict[str, object]
+#: A list record as the download sends it: its values in the order of `RecordsTable.fields`.
+Values = Sequence[object]
+R = TypeVar("R")
 
 
 class PagedTable(ActOnTable):
@@ -50,24 +66,24 @@ class PagedTable(ActOnTable):
         path: str,
         operation: Operation,
         params: Mapping[str, str],
-        read: Callable[[Any], Page[Row]],
+        read: Callable[[Any], Page[R]],
+        key: Callable[[R], Hashable],
         *,
         known_rows: int | None = None,
-    ) -> Iterator[list[Row]]:
-        """The pages of one listing; `known_rows` only when the listing is the whole table (its `totalCount` is the
-        table's row count)."""
+    ) -> Iterator[list[R]]:
+        """The pages of one listing, `key` naming a record; `known_rows` only when the listing is the whole table
+        (its `totalCount` is the table's row count)."""
 
-        def fetch(offset: int, count: int) -> Page[Row]:
+        def fetch(offset: int, count: int) -> Page[R]:
             query = {**params, "offset": str(offset), "count": str(count)}
             page = read(self.call("GET", path, operation, params=query))
             request.progress.total(page.total, part=frozenset(params.items()))  # totalCount, of each listing
             return page
 
         first = min(self.page_size, request.limit) if request.limit else self.page_size
-        key = self.info.key_columns[0].api_name
         return offset_pages(
             fetch,
-            lambda row: _hashable(row[key]),
+            key,
             page_size=self.page_size,
             first_page=first,
             what=self.info.name,
@@ -97,15 +113,16 @@ class PagedTable(ActOnTable):
         return pa.RecordBatchReader.from_batches(schema, [pa.record_batch([pa.array([total], pa.int64())], schema)])
 
     #: What `aggregate` pages: the path, operation, base parameters and page reader of a plain scan.
-    counted: tuple[str, Operation, Mapping[str, str], Callable[[Any], Page[Row]]]
+    counted: tuple[str, Operation, Mapping[str, str], Callable[[Any], Page[Any]]]
+
+    def key(self, row: Row) -> Hashable:
+        """A listing row's key (a record the API sends as a JSON object)."""
+        value = row[self.info.key_columns[0].api_name]
+        return value if isinstance(value, str | int) else repr(value)
 
     def reader(self, request: ScanRequest, pages: Iterator[list[Row]]) -> pa.RecordBatchReader:
         wanted = self.wanted(request)
         return pa.RecordBatchReader.from_batches(self.schema(wanted), (batch(rows, wanted) for rows in pages))
-
-
-def _hashable(value: object) -> Hashable:
-    return value if isinstance(value, Hashable) else repr(value)
 
 
 # -- List_<Name> ------------------------------------------------------------------------------------------------
@@ -135,25 +152,36 @@ def record_columns(headers: Sequence[str]) -> tuple[Column, ...]:
     )
 
 
-def _records(body: Any) -> Page[Row]:
-    headers = body.get("headers", [])
-    return Page([dict(zip(headers, values, strict=False)) for values in body.get("data", [])], int(body["totalCount"]))
-
-
 class RecordsTable(PagedTable):
-    """One contact list's records."""
+    """One contact list's records, kept as the value lists the API sends (no object per record): a page decodes
+    column by column."""
 
     def __init__(self, http: HttpClient, info: TableInfo, page_size: int, list_id: str, headers: Sequence[str]) -> None:
         super().__init__(http, info, page_size)
         self.list_id = list_id
         self.headers = list(headers)
         self.path = f"/api/1/list/{path_segment(list_id)}"
-        self.counted = (self.path, client.DOWNLOAD, {"datequalifiers": "true"}, _records)
+        #: The order of a record's values: the download's own with `datequalifiers=true` (a record read by id
+        #: has the first len(headers) + 1 of them).
+        self.fields = ["_contact_id_", *self.headers, "created_date", "modified_date"]
+        self.counted = (self.path, client.DOWNLOAD, {"datequalifiers": "true"}, self._records)
+
+    def _records(self, body: Any) -> Page[Values]:
+        headers = body.get("headers", [])
+        data: list[Values] = body.get("data", [])
+        if headers != self.fields[: len(headers)]:
+            # Columns in another order (the list changed since it was described): put them in ours.
+            where = {name: i for i, name in enumerate(headers)}
+            picks = [where.get(name) for name in self.fields]
+            data = [[row[i] if i is not None and i < len(row) else None for i in picks] for row in data]
+        return Page(data, int(body["totalCount"]))
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
-        return self.reader(request, self._pages(request))
+        wanted = self.wanted(request)
+        batches = (batch_of_values(rows, self.fields, wanted) for rows in self._pages(request))
+        return pa.RecordBatchReader.from_batches(self.schema(wanted), batches)
 
-    def _pages(self, request: ScanRequest) -> Iterator[list[Row]]:
+    def _pages(self, request: ScanRequest) -> Iterator[list[Values]]:
         predicate = request.predicate
         if never_holds(predicate, ALWAYS_FILLED):
             return iter([[]])
@@ -167,9 +195,11 @@ class RecordsTable(PagedTable):
         params = {"datequalifiers": "true"}
         params |= time_window(predicate, "Modified").params("modafter", "modbefore")
         params |= time_window(predicate, "Created").params("createdafter", "createdbefore")
-        return self.pages(request, self.path, client.DOWNLOAD, params, _records, known_rows=request.known_rows)
+        return self.pages(
+            request, self.path, client.DOWNLOAD, params, self._records, _record_key, known_rows=request.known_rows
+        )
 
-    def _by_id(self, ids: Sequence[str]) -> list[Row]:
+    def _by_id(self, ids: Sequence[str]) -> list[Values]:
         found = []
         for record_id in ids:
             try:
@@ -178,16 +208,16 @@ class RecordsTable(PagedTable):
                 if client.is_not_found(error):
                     continue
                 raise
-            found.append(dict(zip(["_contact_id_", *self.headers], values, strict=False)))
+            found.append(values)
         return found
 
-    def _by_email(self, emails: Sequence[str]) -> list[Row]:
-        seen: dict[object, Row] = {}
+    def _by_email(self, emails: Sequence[str]) -> list[Values]:
+        seen: dict[Hashable, Values] = {}
         lookup = f"/api/1/list/lookup/{path_segment(self.list_id)}"
         for email in emails:
             if email:
-                for row in _records(self.call("GET", lookup, client.LOOKUP, params={"email": email})).rows:
-                    seen.setdefault(row["_contact_id_"], row)
+                for row in self._records(self.call("GET", lookup, client.LOOKUP, params={"email": email})).rows:
+                    seen.setdefault(_record_key(row), row)
         return list(seen.values())
 
     def _body(self, row: Mapping[str, object]) -> bytes:
@@ -218,7 +248,7 @@ class RecordsTable(PagedTable):
     def _key_of(self, email: str) -> object:
         """The id of the record an upsert wrote, for a reply that does not name it (the documented `{}`)."""
         found = self._by_email([email])
-        return found[0]["_contact_id_"] if found else None
+        return found[0][0] if found else None
 
     def update(self, keys: Sequence[object], values: pa.Table) -> WriteResult:
         rows = values.to_pylist()
@@ -271,6 +301,10 @@ LIST_COLUMNS = (
 DEFAULT_HEADERS = ("First Name", "Last Name", EMAIL)
 
 
+#: A record's key: its `_contact_id_`, the first of its values (a string), read without a Python call per record.
+_record_key: Callable[[Values], Hashable] = operator.itemgetter(0)
+
+
 def _listing(body: Any) -> Page[Row]:
     return Page(list(body.get("result", [])), int(body["totalCount"]))
 
@@ -285,7 +319,7 @@ class ListsTable(PagedTable):
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         params = {"listingtype": "contact_list"}
-        return self.reader(request, self.pages(request, "/api/1/list", client.LIST_LISTS, params, _listing))
+        return self.reader(request, self.pages(request, "/api/1/list", client.LIST_LISTS, params, _listing, self.key))
 
     def insert(self, rows: pa.Table) -> WriteResult:
         keys: list[object] = []
@@ -357,6 +391,7 @@ class MessagesTable(PagedTable):
         allowed = value_set(request.predicate, "MsgType")
         kinds = [t for t in MESSAGE_TYPES if allowed is None or t in allowed]
         pages = (
-            self.pages(request, "/api/1/message", client.LIST_MESSAGES, {"type": kind}, _messages) for kind in kinds
+            self.pages(request, "/api/1/message", client.LIST_MESSAGES, {"type": kind}, _messages, self.key)
+            for kind in kinds
         )
         return self.reader(request, itertools.chain.from_iterable(pages))

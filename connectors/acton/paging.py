@@ -105,8 +105,12 @@ def offset_pages(
 
     def handed(step: _Step[Row]) -> list[Row] | None:
         # After a restart the pages repeat what was handed out already: only the rest goes on.
-        out = [row for row in step.fresh if key(row) not in emitted]
-        emitted.update(key(row) for row in out)
+        keys = list(map(key, step.fresh))
+        if emitted.isdisjoint(keys):
+            out = list(step.fresh)  # the usual case: a page of records not seen yet
+        else:
+            out = [row for row, k in zip(step.fresh, keys, strict=True) if k not in emitted]
+        emitted.update(keys)
         return out if out or not emitted else None
 
     def later(offsets: Sequence[int], *, with_first: bool = False) -> Generator[Page[Row], None, None]:
