@@ -20,9 +20,10 @@ calls than paging by key. Aggregates the gateway computes exactly are one `query
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import zoneinfo
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -106,24 +107,38 @@ class ObjectTable(Table):
 
             return chained(lambda: fetch(after), following, decode)
 
+        def pages_at(offsets: Sequence[int], *, with_first: bool = False) -> Generator[tuple[Page, pa.RecordBatch]]:
+            """The first page (when `with_first`) and the pages at `offsets`, each read from one record early."""
+            return parallel(
+                lambda offset: fetch(None) if offset is None else fetch(None, offset - 1),
+                [None] * with_first + list(offsets),
+                lambda page: (page, decode(page)),
+                concurrency=self.info.max_concurrency,
+                slots=account_slots(self.http, self.info.max_concurrency),
+            )
+
         def batches() -> Iterator[pa.RecordBatch]:
-            first = fetch(None)
+            # A repeated full scan sends its first page together with the pages the last one's row count implies:
+            # the very requests the first page's `numremaining` would ask for while the count holds.
+            guessed = self._guessed_offsets(size, request.known_rows)
+            pages = pages_at(guessed, with_first=True) if guessed else None
+            first, first_rows = next(pages) if pages is not None else (page := fetch(None), decode(page))
             request.progress.total(first.count + first.remaining)  # the response's totalcount
-            yield decode(first)
+            yield first_rows
             if first.remaining <= 0 or first.last is None or not wanted_more(first.count):
+                if pages is not None:
+                    pages.close()
                 return
             last, seen, remaining = first.last, first.count, first.remaining
-            offsets = self._parallel_offsets(first, size, request.limit)
-            if offsets:
-                pages = parallel(
-                    lambda offset: fetch(None, offset - 1),
-                    offsets,
-                    lambda page: (page, decode(page)),
-                    concurrency=self.info.max_concurrency,
-                    slots=account_slots(self.http, self.info.max_concurrency),
-                )
+            offsets = self._parallel_offsets(first.count, first.remaining, size, request.limit)
+            if pages is not None and offsets[: len(guessed)] != guessed[: len(offsets)]:
+                pages.close()  # the first page was short: the table changed since its count was kept
+                pages = None
+            if pages is None and offsets:
+                pages = pages_at(offsets)
+            if pages is not None:
                 with contextlib.closing(pages):
-                    for page, rows in pages:
+                    for page, rows in itertools.islice(pages, len(offsets)):
                         if page.first != last or page.last is None:
                             remaining = 1  # the records moved: go on by key from the last one handed out
                             break
@@ -134,15 +149,22 @@ class ObjectTable(Table):
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 
-    def _parallel_offsets(self, first: Page, size: int, limit: int | None) -> list[int]:
-        """The offsets of the pages after `first` when they are worth fetching in parallel, else none."""
-        remaining = first.remaining if limit is None else min(first.remaining, limit - first.count)
-        if self.info.max_concurrency < 2 or size < 2 or first.count != size:
+    def _guessed_offsets(self, size: int, known_rows: int | None) -> list[int]:
+        """The offsets `_parallel_offsets` gives after a full first page when the table still has `known_rows`."""
+        if known_rows is None or known_rows <= size:
+            return []
+        return self._parallel_offsets(size, known_rows - size, size, None)
+
+    def _parallel_offsets(self, count: int, remaining: int, size: int, limit: int | None) -> list[int]:
+        """The offsets of the pages after a first page of `count` records (`remaining` more) when they are worth
+        fetching in parallel, else none."""
+        remaining = remaining if limit is None else min(remaining, limit - count)
+        if self.info.max_concurrency < 2 or size < 2 or count != size:
             return []
         pages = math.ceil(remaining / (size - 1))
         if pages < 2 or pages != math.ceil(remaining / size):
             return []  # one page left, or the overlapping record would cost a call more than paging by key
-        return [first.count + index * (size - 1) for index in range(pages)]
+        return [count + index * (size - 1) for index in range(pages)]
 
     def _page(self, body: str, key: str) -> Page:
         """One `query` call, read as far as the next call needs."""

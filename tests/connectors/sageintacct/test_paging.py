@@ -5,6 +5,7 @@ the query, and records created and deleted mid-scan neither lost nor repeated.""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -100,3 +101,40 @@ def test_records_created_and_deleted_mid_scan_are_neither_lost_nor_repeated(
         assert len(seen) == len(set(seen)), "a record was handed out twice"
         # Every record that existed throughout the scan is there; the created and deleted ones may or may not be.
         assert before - deleted <= set(seen) <= before | created
+
+
+def test_a_repeated_full_scan_sends_its_first_pages_together_for_the_same_calls(
+    sandbox: Sandbox, api: IntacctEmulator
+) -> None:
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        expected = keys(con)  # a full scan: its row count is kept for the next one
+        alongside: list[int] = []
+
+        def first_served() -> None:
+            # Held until another query arrives (or 5 s pass): a scan that waits for its first page sends none.
+            deadline = time.monotonic() + 5
+            while api.in_flight < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            alongside.append(api.in_flight)
+
+        api.latency = 0.2  # every request waits in the emulator: those sent together are in flight together
+        api.reset_counts()
+        api.after("query", 1, first_served)
+        assert keys(con) == expected
+        assert alongside == [2]
+        assert api.calls_by_kind["query"] == math.ceil(len(expected) / PAGE)
+        assert api.max_in_flight == 2
+
+
+# Last in this module: it changes the records the tests above count.
+@pytest.mark.parametrize(("create", "delete"), [(0, 450), (0, 30), (330, 0)])
+def test_a_full_scan_after_the_table_changed_returns_it_as_it_is_now(
+    sandbox: Sandbox, api: IntacctEmulator, create: int, delete: int
+) -> None:
+    """The kept row count is a guess: pages past the true end are dropped, pages beyond it are still read."""
+    with open_(sandbox, PageSize=str(PAGE)) as con:
+        keys(con)
+        api.mutate("Customer", create=create, delete=delete)
+        with open_(sandbox, PageSize="2000") as whole:
+            now = keys(whole)
+        assert keys(con) == now
