@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import email.utils
+import functools
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -73,6 +75,14 @@ class RetryPolicy:
             return min(retry_after, self.max_delay * 2)
         # Full jitter keeps many clients that failed together from retrying together.
         return random.uniform(0.5, 1.0) * min(self.max_delay, self.base_delay * 2.0**attempt)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context (httpx's default: certifi's roots) for every client in the process: building one
+    loads the roots, about 50 ms, which each connection to each source paid again. A context is safe to share
+    between connections and threads."""
+    return httpx.create_ssl_context()
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -195,6 +205,7 @@ class HttpClient:
         self.statement_calls = 0
         self._calls_lock = threading.Lock()
         self._client = httpx.Client(
+            verify=tls_context(),
             timeout=timeout,
             headers={"User-Agent": "duckfed", **(headers or {})},
             limits=httpx.Limits(max_keepalive_connections=8, max_connections=16),
