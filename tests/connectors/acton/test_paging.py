@@ -5,7 +5,6 @@ page failing the query, and records that move mid-scan neither lost nor repeated
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from connectors.acton.emulator import ActOnEmulator
 from federation.connection import Connection
 from federation.errors import TransientError
 from federation.sandbox import Sandbox
+from tests.kept_count import held_first
 
 PAGE = 200
 SQL = "SELECT ContactId FROM a.List_Newsletter"
@@ -100,19 +100,9 @@ def test_a_repeated_full_scan_sends_its_first_pages_together_for_the_same_calls(
     with open_(sandbox, PageSize=str(PAGE)) as con:
         expected = keys(con)  # a full scan: its row count is kept for the next one
         calls = 1 + math.ceil((len(expected) - PAGE) / PAGE)
-        alongside: list[int] = []
-
-        def first_served() -> None:
-            # Held until another page request arrives (or 5 s pass): a scan that waits for its first page never
-            # sends one meanwhile.
-            deadline = time.monotonic() + 5
-            while api.in_flight < 2 and time.monotonic() < deadline:
-                time.sleep(0.005)
-            alongside.append(api.in_flight)
-
         api.latency = 0.2  # every request waits in the emulator: those sent together are in flight together
         api.reset_counts()
-        api.after("records", 1, first_served)
+        alongside = held_first(api, "records")
         assert keys(con) == expected
         assert alongside and alongside[0] >= 2
         assert api.calls_by_kind["records"] == calls

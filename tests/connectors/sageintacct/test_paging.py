@@ -5,7 +5,6 @@ the query, and records created and deleted mid-scan neither lost nor repeated.""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from connectors.sageintacct.emulator import IntacctEmulator
 from federation.connection import Connection, connect
 from federation.errors import TransientError
 from federation.sandbox import Sandbox
+from tests.kept_count import held_first
 
 #: With 200 a page, the 790 records after the first page fit in 4 pages of 199 new records each (one record
 #: overlaps the page before) as in 4 of 200: parallel paging costs no call more than paging by key.
@@ -108,18 +108,9 @@ def test_a_repeated_full_scan_sends_its_first_pages_together_for_the_same_calls(
 ) -> None:
     with open_(sandbox, PageSize=str(PAGE)) as con:
         expected = keys(con)  # a full scan: its row count is kept for the next one
-        alongside: list[int] = []
-
-        def first_served() -> None:
-            # Held until another query arrives (or 5 s pass): a scan that waits for its first page sends none.
-            deadline = time.monotonic() + 5
-            while api.in_flight < 2 and time.monotonic() < deadline:
-                time.sleep(0.005)
-            alongside.append(api.in_flight)
-
         api.latency = 0.2  # every request waits in the emulator: those sent together are in flight together
         api.reset_counts()
-        api.after("query", 1, first_served)
+        alongside = held_first(api, "query")
         assert keys(con) == expected
         assert alongside == [2]
         assert api.calls_by_kind["query"] == math.ceil(len(expected) / PAGE)
