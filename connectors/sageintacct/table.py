@@ -122,12 +122,19 @@ class ObjectTable(Table):
             # the very requests the first page's `numremaining` would ask for while the count holds.
             guessed = self._guessed_offsets(size, request.known_rows)
             pages = pages_at(guessed, with_first=True) if guessed else None
+            try:
+                yield from following_first(pages, guessed)
+            finally:
+                if pages is not None:
+                    pages.close()  # a scan stopped early (or a guess the table outgrew) sends no more
+
+        def following_first(
+            pages: Generator[tuple[Page, pa.RecordBatch]] | None, guessed: list[int]
+        ) -> Iterator[pa.RecordBatch]:
             first, first_rows = next(pages) if pages is not None else (page := fetch(None), decode(page))
             request.progress.total(first.count + first.remaining)  # the response's totalcount
             yield first_rows
             if first.remaining <= 0 or first.last is None or not wanted_more(first.count):
-                if pages is not None:
-                    pages.close()
                 return
             last, seen, remaining = first.last, first.count, first.remaining
             offsets = self._parallel_offsets(first.count, first.remaining, size, request.limit)
