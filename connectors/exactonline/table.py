@@ -32,7 +32,7 @@ from connectors.exactonline.aggregates import count_params, count_url, counted
 from connectors.exactonline.entities import Entity
 from connectors.exactonline.lost_creates import LostCreates
 from connectors.exactonline.odata import compile_filter, literal
-from connectors.exactonline.types import batch, json_value
+from connectors.exactonline.types import batch, decode_page, json_value
 from federation.errors import Error, ProgrammingError, QuotaExhausted, RecordFailure, TransientError, WriteError
 from federation.http import HttpClient
 from federation.paging import chained
@@ -102,6 +102,9 @@ class EntityTable(Table):
             log.info("%s %s: %s", self.http.source, self.entity.name, self.quota.describe())
 
         def decode(body: bytes) -> pa.RecordBatch:
+            decoded = decode_page(body, wanted)
+            if decoded is not None:
+                return decoded
             page = orjson.loads(body)["d"]
             # An endpoint that doesn't page answers {"d": [...]}.
             return batch(page if isinstance(page, list) else page["results"], wanted)

@@ -19,11 +19,14 @@ Numbers, booleans and dates compare exactly. A property the docs mark as not fil
 from __future__ import annotations
 
 import datetime
+import io
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from connectors.exactonline.entities import Entity, Property
 from federation.predicates import ALL_OPERATORS, Operator
@@ -48,7 +51,7 @@ _PUSHDOWN: dict[str, frozenset[Operator]] = {
     "Edm.Guid": _EQUALITY,
     "Edm.Boolean": _EQUALITY,
 }
-_DOTNET_DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
+_DOTNET_DATE = re.compile(r"/Date\((?P<ms>-?\d+)(?:[+-]\d{4})?\)/")
 
 
 def column(prop: Property, entity: Entity) -> Column:
@@ -89,6 +92,52 @@ def batch(records: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> pa
         else:
             arrays.append(pa.array(values, col.type))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns]))
+
+
+def decode_page(body: bytes, columns: Sequence[Column]) -> pa.RecordBatch | None:
+    """A page `{"d": {"results": [...]}}` as a batch of `columns`, parsed and converted by Arrow's JSON reader (in
+    C++, without the GIL, so the next page downloads meanwhile), or None for a body it can't read as the columns'
+    types (a number sent as text, `{"d": [...]}`): `batch` over the parsed records gives the same values then."""
+    if not columns or len({c.api_name for c in columns}) != len(columns):
+        return None
+    wire = pa.struct([pa.field(c.api_name, _wire_type(c.type)) for c in columns])
+    schema = pa.schema([pa.field("d", pa.struct([pa.field("results", pa.list_(wire))]))])
+    try:
+        table = pa_json.read_json(
+            io.BytesIO(body),
+            read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != 1:
+        return None
+    records = table.column("d").combine_chunks().field("results")
+    if records.null_count:
+        return None  # no `results` list: not a paged answer
+    fields = records.flatten().flatten()  # each record's fields, with a null record's nulls kept
+    try:
+        arrays = [_finish(fields[i], c.type) for i, c in enumerate(columns)]
+    except ValueError:
+        return None  # a time Arrow's pattern doesn't read: `batch` reads it, or names it
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns]))
+
+
+def _wire_type(kind: pa.DataType) -> pa.DataType:
+    """What the JSON reader parses a column as: its own type, or text for a `/Date(ms)/` time."""
+    return pa.string() if pa.types.is_timestamp(kind) else kind
+
+
+def _finish(array: pa.Array, kind: pa.DataType) -> pa.Array:
+    if not pa.types.is_timestamp(kind):
+        return array
+    millis = pc.extract_regex(array, f"^{_DOTNET_DATE.pattern}$").flatten()[0]  # the parent's nulls kept
+    unread = pc.and_(array.is_valid(), millis.is_null())
+    if pc.any(unread).as_py():
+        raise ValueError(f"not an Exact date: {array.filter(unread)[0].as_py()!r}")
+    return pc.multiply_checked(millis.cast(pa.int64()), 1000).cast(kind)
 
 
 def json_value(value: object) -> object:
