@@ -19,16 +19,15 @@ Numbers, booleans and dates compare exactly. A property the docs mark as not fil
 from __future__ import annotations
 
 import datetime
-import io
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
 from connectors.exactonline.entities import Entity, Property
+from federation.json_pages import json_records
 from federation.predicates import ALL_OPERATORS, Operator
 from federation.table import Column
 
@@ -95,33 +94,17 @@ def batch(records: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> pa
 
 
 def decode_page(body: bytes, columns: Sequence[Column]) -> pa.RecordBatch | None:
-    """A page `{"d": {"results": [...]}}` as a batch of `columns`, parsed and converted by Arrow's JSON reader (in
-    C++, without the GIL, so the next page downloads meanwhile), or None for a body it can't read as the columns'
-    types (a number sent as text, `{"d": [...]}`): `batch` over the parsed records gives the same values then."""
-    if not columns or len({c.api_name for c in columns}) != len(columns):
+    """A page `{"d": {"results": [...]}}` as a batch of `columns`, parsed and typed in C++ without the GIL
+    (`federation.json_pages`), or None for a body that reader can't take as the columns' types (a number sent as
+    text, `{"d": [...]}`, a time outside its pattern): `batch` over the parsed records gives the same values then,
+    or names the bad one."""
+    found = json_records(body, ("d", "results"), [pa.field(c.api_name, _wire_type(c.type)) for c in columns])
+    if found is None:
         return None
-    wire = pa.struct([pa.field(c.api_name, _wire_type(c.type)) for c in columns])
-    schema = pa.schema([pa.field("d", pa.struct([pa.field("results", pa.list_(wire))]))])
     try:
-        table = pa_json.read_json(
-            io.BytesIO(body),
-            read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
-            parse_options=pa_json.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True
-            ),
-        )
-    except pa.ArrowInvalid:
-        return None
-    if table.num_rows != 1:
-        return None
-    records = table.column("d").combine_chunks().field("results")
-    if records.null_count:
-        return None  # no `results` list: not a paged answer
-    fields = records.flatten().flatten()  # each record's fields, with a null record's nulls kept
-    try:
-        arrays = [_finish(fields[i], c.type) for i, c in enumerate(columns)]
+        arrays = [_finish(values, c.type) for values, c in zip(found, columns, strict=True)]
     except ValueError:
-        return None  # a time Arrow's pattern doesn't read: `batch` reads it, or names it
+        return None
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns]))
 
 

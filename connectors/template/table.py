@@ -12,14 +12,14 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import NamedTuple
 
 import orjson
 import pyarrow as pa
 
 from connectors.template import client
 from connectors.template.query import aggregate_params, compile_where, page_params, states_exactly
-from connectors.template.types import batch, json_value
+from connectors.template.types import batch, decode_page, json_value
 from federation.errors import Error, RecordFailure, WriteError
 from federation.http import HttpClient
 from federation.paging import chained
@@ -27,6 +27,15 @@ from federation.predicates import And, Comparison, Operator, Predicate
 from federation.table import Aggregate, AggregateRequest, Column, ScanRequest, Table, TableInfo, WriteResult
 
 MAX_PAGE = 500
+
+
+class Fetched(NamedTuple):
+    """One page: its batch of the wanted columns, the last record's key (the next page starts after it), and its
+    record count."""
+
+    batch: pa.RecordBatch
+    last: object
+    rows: int
 
 
 class RecordsTable(Table):
@@ -50,21 +59,27 @@ class RecordsTable(Table):
         order = self._order(request, page)
         schema = pa.schema([pa.field(c.name, c.type, c.nullable) for c in wanted])
 
-        def fetch(after: object | None) -> list[dict[str, Any]]:
-            # Parsing JSON is quick (C); turning records into Arrow columns is the slow part, done by `decode` on
-            # another thread while the next page downloads.
-            params = self._params(request, after)
-            response = self.http.request("GET", self._path, operation=client.LIST_RECORDS, params=params)
-            records: list[dict[str, Any]] = orjson.loads(response.content)["records"]
-            return records
+        fetched = wanted if self.key in wanted else [*wanted, self.key]
 
-        def following(records: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-            if len(records) < page or order != self.key.api_name:
+        def fetch(after: object | None) -> Fetched:
+            # Decoded here, on the download thread: Arrow's JSON reader holds no GIL, so the next page downloads
+            # while DuckDB consumes this one. A page it can't read goes through orjson and `batch`.
+            params = self._params(request, after)
+            body = self.http.request("GET", self._path, operation=client.LIST_RECORDS, params=params).content
+            decoded = decode_page(body, fetched)
+            if decoded is None:
+                decoded = batch(orjson.loads(body)["records"], fetched)
+            keys = decoded.column(self.key.name)
+            last = keys[len(keys) - 1].as_py() if len(keys) else None
+            return Fetched(decoded.select([c.name for c in wanted]), last, decoded.num_rows)
+
+        def following(previous: Fetched) -> Fetched | None:
+            if previous.rows < page or order != self.key.api_name:
                 return None  # a short page is the last; an ordered top-N is one page
-            return fetch(records[-1][self.key.api_name])
+            return fetch(previous.last)
 
         def batches() -> Iterator[pa.RecordBatch]:
-            yield from chained(lambda: fetch(None), following, lambda records: batch(records, wanted))
+            yield from chained(lambda: fetch(None), following, lambda fetched: fetched.batch)
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from federation.errors import DataError
+from federation.json_pages import json_records
 from federation.predicates import Operator
 from federation.table import Column
 
@@ -67,11 +68,33 @@ def batch(records: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> pa
     arrays = []
     for col in columns:
         values = [record.get(col.name) for record in records]
-        if pa.types.is_decimal(col.type) or pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+        if _text_on_the_wire(col.type):
             arrays.append(pc.cast(pa.array(values, pa.string()), col.type))
         else:
             arrays.append(pa.array(values, col.type))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns]))
+
+
+def decode_page(body: bytes, columns: Sequence[Column]) -> pa.RecordBatch | None:
+    """A page `{"records": [...]}` as a batch of `columns`, parsed and typed in C++ without the GIL
+    (`federation.json_pages`); None for a body that reader can't take as the columns' types, which `batch` over
+    the parsed records reads (or names what is wrong with)."""
+    found = json_records(body, ("records",), [pa.field(c.name, _wire_type(c.type)) for c in columns])
+    if found is None:
+        return None
+    arrays = [
+        values if values.type == c.type else pc.cast(values, c.type) for values, c in zip(found, columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.type, c.nullable) for c in columns]))
+
+
+def _wire_type(kind: pa.DataType) -> pa.DataType:
+    """How a value of `kind` travels: decimals, dates and times as text, the rest as JSON's own types."""
+    return pa.string() if _text_on_the_wire(kind) else kind
+
+
+def _text_on_the_wire(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_decimal(kind) or pa.types.is_date(kind) or pa.types.is_timestamp(kind))
 
 
 def json_value(value: object) -> object:
