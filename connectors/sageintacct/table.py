@@ -123,12 +123,12 @@ class ObjectTable(Table):
             guessed = self._guessed_offsets(size, request.known_rows)
             pages = pages_at(guessed, with_first=True) if guessed else None
             try:
-                yield from following_first(pages, guessed)
+                yield from from_first_page(pages, guessed)
             finally:
                 if pages is not None:
                     pages.close()  # a scan stopped early (or a guess the table outgrew) sends no more
 
-        def following_first(
+        def from_first_page(
             pages: Generator[tuple[Page, pa.RecordBatch]] | None, guessed: list[int]
         ) -> Iterator[pa.RecordBatch]:
             first, first_rows = next(pages) if pages is not None else (page := fetch(None), decode(page))
