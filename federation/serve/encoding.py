@@ -40,7 +40,8 @@ _INTS = {1: pa.int8(), 2: pa.int16(), 4: pa.int32(), 8: pa.int64()}
 
 def big_endian(values: pa.Array, width: int) -> pa.Array:
     """Each value of a fixed-width numeric array (no nulls) as its `width` bytes, big-endian."""
-    values = values.cast(_INTS[width]) if pa.types.is_integer(values.type) else values
+    if pa.types.is_integer(values.type) and values.type != _INTS[width]:
+        values = values.cast(_INTS[width])
     view = pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(width), len(values), [None, values.buffers()[1]], offset=values.offset
     ).cast(pa.binary())
@@ -64,10 +65,6 @@ def _filled(column: pa.Array, value: object) -> pa.Array:
 def _ints(column: pa.Array, width: int, offset: int = 0) -> pa.Array:
     values = _filled(column, 0).cast(_INTS[width])
     return big_endian(pc.subtract(values, offset) if offset else values, width)
-
-
-def _utf8(column: pa.Array) -> pa.Array:
-    return column.cast(pa.string()).cast(pa.binary())
 
 
 def _u64(value: int) -> pa.Scalar:
@@ -262,15 +259,18 @@ def binary_payload(column: pa.Array, kind: PgType) -> pa.Array:
         return _numeric_binary(column)
     if kind == pg.BYTEA:
         return column.cast(pa.binary())
-    return _text(column).cast(pa.binary())
+    return _text(column)
 
 
 def _text(column: pa.Array) -> pa.Array:
+    """The values as UTF-8 bytes: a text column's own buffers (a view, not a cast: one call per column counts)."""
+    if column.type == pa.string():
+        return column.view(pa.binary())
     try:
-        return column.cast(pa.string())
+        return column.cast(pa.string()).view(pa.binary())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
         # Lists, structs, maps and intervals have no Arrow cast to text: these rare columns go value by value.
-        return pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
+        return pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.binary())
 
 
 def text_payload(column: pa.Array, kind: PgType) -> pa.Array:
@@ -302,39 +302,50 @@ def text_payload(column: pa.Array, kind: PgType) -> pa.Array:
         return _numeric_text(column)
     if kind == pg.BYTEA:
         return _bytea_text(column)
-    return _text(column).cast(pa.binary())
+    return _text(column)
 
 
 def fields(column: pa.Array, kind: PgType, binary: bool) -> tuple[pa.Array, pa.Array]:
-    """Each value as a wire field: its int32 length (-1 for NULL), then its bytes (NULL for a NULL field, which
-    `rows` joins as no bytes)."""
+    """Each value as a wire field: its length as an int32 (-1 for NULL), then its bytes (NULL for a NULL field,
+    which `rows` joins as no bytes).
+
+    An encoder's payload is NULL exactly where the column is (casts and views keep the validity), or nowhere (the
+    fixed-width encoders fill a NULL's place with a zero): only the latter needs its NULLs put back."""
     payload = binary_payload(column, kind) if binary else text_payload(column, kind)
-    sizes = pc.binary_length(payload).cast(pa.int32())
-    if column.null_count or payload.null_count:
-        null = pc.or_(pc.is_null(column), pc.is_null(payload))
-        if null.true_count != payload.null_count:
-            # Encoders may fill a NULL's place with a value (a zero for integers): a NULL field sends no bytes.
-            # (A text column's payload keeps its NULLs, so its bytes are not copied here.)
-            payload = pc.if_else(null, pa.scalar(None, payload.type), payload)
-        sizes = pc.if_else(null, -1, sizes)
-    return big_endian(sizes, 4), payload
+    if column.null_count and payload.null_count != column.null_count:
+        payload = pc.if_else(pc.is_null(column), pa.scalar(None, payload.type), payload)
+    sizes = pc.binary_length(payload)
+    return (sizes.fill_null(-1) if payload.null_count else sizes), payload
 
 
 def rows(kind: bytes, batch: pa.RecordBatch, types: Sequence[PgType], formats: Sequence[bool]) -> pa.Array:
     """One protocol message per row (`kind` b"D" for DataRow, b"d" for a binary COPY's CopyData), built by one
-    concatenation of every field's length and bytes per row."""
-    parts: list[pa.Array] = []
+    concatenation of every field's length and bytes per row.
+
+    Kernel calls, not values, are what a batch of a few thousand rows spends its time on, so the field lengths of
+    every column are made big-endian in one call over all of them, and each column costs three calls or so."""
+    count = batch.num_rows
+    sizes: list[pa.Array] = []
+    payloads: list[pa.Array] = []
     for i in range(batch.num_columns):
-        parts.extend(fields(batch.column(i), types[i], formats[i]))
+        size, payload = fields(batch.column(i), types[i], formats[i])
+        sizes.append(size)
+        payloads.append(payload)
+    every = pa.concat_arrays(sizes)
+    framed_sizes = big_endian(every, 4)
+    sent = pc.max_element_wise(every, 0)  # a NULL field's -1 sends no bytes
     # A row message's length counts itself (4), the field count (2), each field's length (4) and the bytes.
-    lengths: pa.Array = pa.scalar(4 + 2 + 4 * batch.num_columns, pa.int32())
-    for payload in parts[1::2]:
-        size = pc.binary_length(payload)
-        lengths = pc.add(lengths, size.fill_null(0) if payload.null_count else size)
+    lengths = pa.repeat(pa.scalar(4 + 2 + 4 * batch.num_columns, pa.int32()), count)
+    parts: list[pa.Array] = []
+    for i, payload in enumerate(payloads):
+        lengths = pc.add(lengths, sent.slice(i * count, count))
+        parts.extend((framed_sizes.slice(i * count, count), payload))
     head = pa.scalar(kind)
-    count = pa.scalar(struct.pack("!h", batch.num_columns))
-    framed = big_endian(lengths.cast(pa.int32()), 4)
-    return pc.binary_join_element_wise(head, framed, count, *parts, b"", null_handling="replace", null_replacement="")
+    fields_count = pa.scalar(struct.pack("!h", batch.num_columns))
+    framed = big_endian(lengths, 4)
+    return pc.binary_join_element_wise(
+        head, framed, fields_count, *parts, b"", null_handling="replace", null_replacement=""
+    )
 
 
 def contiguous(messages: pa.Array) -> memoryview:

