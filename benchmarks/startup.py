@@ -1,6 +1,6 @@
 """Cold start: what `import federation` and a first query cost a fresh process, against importing DuckDB and Arrow.
 
-    python benchmarks/startup.py [--repeat 7]
+    python benchmarks/startup.py [--repeat 7] [--dev-only]
 
 Each figure is the median over `--repeat` fresh interpreters (`python -c`), in one run. The sandbox's emulators run
 in a process of their own, started once, with a warm metadata cache and stored tokens, as a user's second process
@@ -13,6 +13,13 @@ The processes read compiled bytecode, as an installed package's do: with `PYTHON
 environment every process would compile duckfed's own modules again (~0.08 s of a first query that no user's
 process spends), so they keep a bytecode cache of their own (`PYTHONPYCACHEPREFIX`), filled by a warm-up run of
 each case.
+
+Two environments are measured, unless `--dev-only`: this one (the test environment, with every extra) and a core
+install (`pip install duckfed` into a fresh virtual environment, made by the script from this checkout's files),
+which is what a user without the extras runs. They differ in what third-party packages import when present:
+pyarrow imports pandas on its first conversion of Python values when pandas is installed (`pa.scalar`, `pa.array`
+of a list: pyarrow's `_is_array_like`, which DuckDB's filter translation calls), and httpx imports its command
+line's `rich` and `click` when they are installed.
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import venv
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from federation.sandbox import Sandbox
 
@@ -99,20 +109,66 @@ def serve(pipe: Connection) -> None:
         pipe.recv()
 
 
-def run(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+def run(python: str, code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
     code = code.replace("HEAVY", repr(HEAVY)).replace("TABLE", TABLE).replace("WHERE WHERE", f"WHERE {WHERE}")
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env)
+    done = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, check=True, env=env)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def core_install(where: Path) -> str:
+    """A fresh virtual environment with duckfed installed without extras; its interpreter. The checkout's files are
+    copied first, so building the package leaves nothing in the checkout."""
+    root = Path(__file__).resolve().parents[1]
+    source = where / "source"
+    skipped = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache")
+    shutil.copytree(root, source, ignore=skipped)
+    venv.create(where / "venv", with_pip=True)
+    python = str(where / "venv" / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", str(source)], check=True)
+    return python
+
+
+def measure(
+    python: str, cases: list[tuple[str, str, tuple[str, ...]]], repeat: int, env: dict[str, str]
+) -> dict[str, list[dict[str, object]]]:
+    # Log in once, fill the metadata cache (as a user's earlier process did) and compile every module each case
+    # imports.
+    for _, code, extra in cases:
+        run(python, code, *extra, env=env)
+    results: dict[str, list[dict[str, object]]] = {title: [] for title, _, _ in cases}
+    for _ in range(repeat):  # interleaved, so drift in the machine's load hits every case alike
+        for title, code, extra in cases:
+            results[title].append(run(python, code, *extra, env=env))
+    return results
+
+
+def table(results: dict[str, list[dict[str, object]]]) -> None:
+    def median(title: str, key: str) -> float:
+        return statistics.median(float(r[key]) for r in results[title])  # type: ignore[arg-type]
+
+    base = median("import duckdb, pyarrow", "seconds")
+    print(f"{'what':<44} {'seconds':>8} {'ratio':>6} {'warm':>6} {'beyond API':>10}  heavy modules loaded")
+    for title, runs in results.items():
+        seconds = median(title, "seconds")
+        warm = median(title, "warm") if "warm" in runs[0] else None
+        loaded = runs[-1].get("loaded", [])
+        beyond = f"{seconds - warm:>10.3f}" if warm is not None else f"{'':>10}"
+        warm_text = f"{warm:>6.3f}" if warm is not None else f"{'':>6}"
+        print(f"{title:<44} {seconds:>8.3f} {seconds / base:>5.2f}x {warm_text} {beyond}  {', '.join(loaded)}")  # type: ignore[arg-type]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--dev-only", action="store_true", help="skip the core install (it is built from the registry)")
     args = parser.parse_args()
-    cache = tempfile.TemporaryDirectory(prefix="duckfed-bytecode-")
+    scratch = tempfile.TemporaryDirectory(prefix="duckfed-startup-")
+    pythons = {"this environment (every extra)": sys.executable}
+    if not args.dev_only:
+        pythons["core install (pip install duckfed)"] = core_install(Path(scratch.name))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = cache.name
+    env["PYTHONPYCACHEPREFIX"] = str(Path(scratch.name) / "bytecode")
     ours, theirs = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(target=serve, args=(theirs,))
     server.start()
@@ -125,32 +181,16 @@ def main() -> None:
             ("first query, federation.connect", FIRST_QUERY, (props,)),
             ("first query, SQLAlchemy (import included)", FIRST_SQLALCHEMY, (url,)),
         ]
-        # Log in once, fill the metadata cache (as a user's earlier process did) and compile every module each
-        # case imports.
-        for _, code, extra in cases:
-            run(code, *extra, env=env)
-        results: dict[str, list[dict[str, object]]] = {title: [] for title, _, _ in cases}
-        for _ in range(args.repeat):  # interleaved, so drift in the machine's load hits every case alike
-            for title, code, extra in cases:
-                results[title].append(run(code, *extra, env=env))
+        measured = {name: measure(python, cases, args.repeat, env) for name, python in pythons.items()}
     finally:
         ours.send("stop")
         server.join()
-        cache.cleanup()
+        scratch.cleanup()
 
-    def median(title: str, key: str) -> float:
-        return statistics.median(float(r[key]) for r in results[title])  # type: ignore[arg-type]
-
-    base = median("import duckdb, pyarrow", "seconds")
-    print(f"median of {args.repeat} fresh processes; query: SELECT * FROM {TABLE} WHERE {WHERE} LIMIT 10\n")
-    print(f"{'what':<44} {'seconds':>8} {'ratio':>6} {'warm':>6} {'beyond API':>10}  heavy modules loaded")
-    for title, _, _ in cases:
-        seconds = median(title, "seconds")
-        warm = median(title, "warm") if "warm" in results[title][0] else None
-        loaded = results[title][-1].get("loaded", [])
-        beyond = f"{seconds - warm:>10.3f}" if warm is not None else f"{'':>10}"
-        warm_text = f"{warm:>6.3f}" if warm is not None else f"{'':>6}"
-        print(f"{title:<44} {seconds:>8.3f} {seconds / base:>5.2f}x {warm_text} {beyond}  {', '.join(loaded)}")  # type: ignore[arg-type]
+    print(f"median of {args.repeat} fresh processes; query: SELECT * FROM {TABLE} WHERE {WHERE} LIMIT 10")
+    for name, results in measured.items():
+        print(f"\n{name}")
+        table(results)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from duckdb._sources import ArrowScanSource
 from duckdb._sources.nodes import Binary, Col, In, Lit, Node, Postfix, Unary, Untranslatable, exact_value
 from duckdb._sources.to_arrow import to_arrow
 
+from federation.cancel import CancelToken, statement, statement_token
 from federation.errors import Error, Interrupted, MissingFilterError, StaleMetadata
 from federation.failures import CTRL_C, Failures
 from federation.planner import ScanHint
@@ -92,20 +93,22 @@ class _Reporting(ArrowScanSource):
         *,
         name: str,
         failures: Failures,
-        interrupted: Callable[[str], None] = lambda reason: None,
+        token: CancelToken | None = None,
         stale: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(obj)
         self.name = name
         self.failures = failures
-        #: Called when Ctrl-C lands in this stream: the other scans of the statement must stop waiting too.
-        self.interrupted = interrupted
+        #: What stops the statements of the cursor this source is registered on (`federation.cancel`): the scan's
+        #: calls, on DuckDB's threads and the download threads they start, run as that cursor's statement.
+        self.token = token
         #: Called when the API rejects a field the metadata lists, so the next statement describes it again.
         self.stale = stale
 
     def stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
         try:
-            return self._stream(columns, filters)
+            with statement(self.token):
+                return self._stream(columns, filters)
         except Error as error:
             self._record(error)
             raise
@@ -123,18 +126,31 @@ class _Reporting(ArrowScanSource):
     def _interrupt(self) -> Interrupted:
         """Ctrl-C arrived while this stream ran on the main thread: stop the statement's other waits too."""
         error = Interrupted(CTRL_C)
-        self.interrupted(error.message)
+        if self.token is not None:
+            self.token.cancel(error.message)
         self.failures.record(self.name, error)
         return error
 
     def _reported(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """`batches`, each read as the cursor's statement: DuckDB's threads serve every cursor, so the statement is
+        set around each read, never across a `yield`."""
         try:
-            yield from batches
+            while True:
+                with statement(self.token):
+                    batch = next(batches, None)
+                if batch is None:
+                    return
+                yield batch
         except Error as error:
             self._record(error)
             raise
         except KeyboardInterrupt:
             raise self._interrupt() from None
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # DuckDB stopped reading (a LIMIT): the scan stops its downloads now
+                with statement(self.token):
+                    close()
 
 
 class TableSource(_Reporting):
@@ -149,7 +165,7 @@ class TableSource(_Reporting):
         name: str,
         pushdown: bool,
         failures: Failures,
-        interrupted: Callable[[str], None] = lambda reason: None,
+        token: CancelToken | None = None,
         stale: Callable[[], None] = lambda: None,
         hint: ScanHint | None = None,
         narrowing: tuple[Predicate, ...] = (),
@@ -157,7 +173,7 @@ class TableSource(_Reporting):
         known_rows: int | None = None,
         counted: Callable[[int], None] | None = None,
     ) -> None:
-        super().__init__(table, name=name, failures=failures, interrupted=interrupted, stale=stale)
+        super().__init__(table, name=name, failures=failures, token=token, stale=stale)
         self.table = table
         self.pushdown = pushdown
         self.hint = hint
@@ -284,10 +300,10 @@ class AggregateSource(_Reporting):
         *,
         pushdown: bool,
         failures: Failures,
-        interrupted: Callable[[str], None] = lambda reason: None,
+        token: CancelToken | None = None,
         stale: Callable[[], None] = lambda: None,
     ) -> None:
-        super().__init__(pushed, name=pushed.name, failures=failures, interrupted=interrupted, stale=stale)
+        super().__init__(pushed, name=pushed.name, failures=failures, token=token, stale=stale)
         self.pushed = pushed
         self.pushdown = pushdown
         self._schema = pushed.schema
@@ -303,7 +319,8 @@ class AggregateSource(_Reporting):
         """`sql` run by DuckDB over a scan of `table` registered as `planner.SCANNED`, on a connection of its own."""
         failures = Failures(self.failures.progress)
         with duckdb.connect() as duck:
-            register(duck, TableSource(table, name=SCANNED, pushdown=self.pushdown, failures=failures))
+            scan = TableSource(table, name=SCANNED, pushdown=self.pushdown, failures=failures, token=statement_token())
+            register(duck, scan)
             try:
                 result = duck.sql(sql).to_arrow_table()
                 assert result is not None  # a SELECT has rows

@@ -1,22 +1,32 @@
-"""Cancellation: Ctrl-C, a Jupyter interrupt or a statement timeout wakes a call that is waiting.
+"""Cancellation: Ctrl-C, a Jupyter interrupt, a statement timeout or a served client's cancel request wakes a call
+that is waiting.
 
 A scan runs on DuckDB's threads, where a KeyboardInterrupt never arrives, and may be waiting on an HTTP response
-or on the rate limiter (Exact Online can make it wait most of a minute). Each connector's HTTP client holds a
-`CancelToken`; the connection sets it when the user interrupts a statement, every wait in the kit is a
-`token.wait(seconds)` that returns early, and the next statement clears it again. Writes are never abandoned in
-mid-call (the API might apply them anyway): a cancelled write stops before its next call.
+or on the rate limiter (Exact Online can make it wait most of a minute). Each cursor of a connection holds a
+`CancelToken` of its own: its statements' calls run inside `statement(token)` (the caller's thread, the DuckDB
+threads while they read the cursor's scans, and the download threads a scan starts, through `carried`), every wait
+in the kit is a `token.wait(seconds)` on the running statement's token that returns early, and the cursor's next
+statement clears it again. So stopping one cursor's statement never touches another's, as `duckfed serve`'s
+concurrent clients need. A call outside any statement waits on its HTTP client's own token, which closing the
+client sets. Writes are never abandoned in mid-call (the API might apply them anyway): a cancelled write stops
+before its next call.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
 
 from federation.errors import Cancelled
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class CancelToken:
@@ -46,6 +56,40 @@ class CancelToken:
         """Sleep `seconds`, or raise `Cancelled` as soon as the token is set."""
         if self._event.wait(max(0.0, seconds)):
             raise Cancelled(self.reason)
+
+
+_running = threading.local()
+
+
+def statement_token() -> CancelToken | None:
+    """The token of the statement this thread's calls belong to, or None outside any."""
+    token: CancelToken | None = getattr(_running, "token", None)
+    return token
+
+
+@contextlib.contextmanager
+def statement(token: CancelToken | None) -> Iterator[None]:
+    """Calls made on this thread in the block belong to the statement `token` stops (None: to none)."""
+    before = statement_token()
+    _running.token = token
+    try:
+        yield
+    finally:
+        _running.token = before
+
+
+def carried(function: Callable[P, T]) -> Callable[P, T]:
+    """`function`, to be run on another thread as part of the statement the calling thread runs now."""
+    token = statement_token()
+    if token is None:
+        return function
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with statement(token):
+            return function(*args, **kwargs)
+
+    return run
 
 
 class _InterruptWatch:

@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from federation import copy_options
-from federation.cancel import interrupts
+from federation.cancel import CancelToken, interrupts, statement
 from federation.connector import Connector
 from federation.dml import Writes
 from federation.errors import (
@@ -117,7 +117,9 @@ class Connection:
         self.progress = Progress(federation.sources)
         #: What this cursor's scans raised until their statements report it (registrations are per cursor).
         self._failures = Failures(self.progress)
-        self._registered = Registrations(duck, federation, self._failures)
+        #: What stops this cursor's running statement, and only it (`federation.cancel`).
+        self._token = CancelToken()
+        self._registered = Registrations(duck, federation, self._failures, self._token)
         self._writes = Writes(self)
         self._explainer = Explainer(self, self._writes, self._registered, self._planned)
         #: Why the running statement was interrupted (a timeout, Ctrl-C), while it is.
@@ -137,7 +139,8 @@ class Connection:
         table whose WHERE clause matches more than one record is refused before anything is written."""
         routed = self._route(query)
         if routed is not None:
-            self._rowcount = self._writes.run(routed, [parameters], one_record_each=one_record_each)
+            with statement(self._token):
+                self._rowcount = self._writes.run(routed, [parameters], one_record_each=one_record_each)
             return self
         try:
             self._execute(query, parameters)
@@ -165,7 +168,8 @@ class Connection:
         """DuckDB's `executemany`; many parameter sets of one write become one batched write (`federation.dml`)."""
         routed = self._route(query)
         if routed is not None:
-            self._rowcount = self._writes.run(routed, list(parameters), one_record_each=one_record_each)
+            with statement(self._token):
+                self._rowcount = self._writes.run(routed, list(parameters), one_record_each=one_record_each)
         else:
             self.run(self._duck.executemany, query, list(parameters))
         return self
@@ -215,7 +219,8 @@ class Connection:
         if routed is not None:
             # A write runs now, as DuckDB runs its own DML in sql(); its result (the count, or the RETURNING rows)
             # comes back as a relation.
-            self._rowcount = self._writes.run(routed, [params])
+            with statement(self._token):
+                self._rowcount = self._writes.run(routed, [params])
             with warnings.catch_warnings():
                 # DuckDB warns that this copies the result: a write's result is a count or the rows written.
                 warnings.simplefilter("ignore", UserWarning)
@@ -280,7 +285,7 @@ class Connection:
 
         The call can be interrupted: Ctrl-C (or a notebook's interrupt) and the sources' `QueryTimeout` wake every
         scan waiting on the network or a rate limit; Ctrl-C then raises KeyboardInterrupt, a timeout `Cancelled`."""
-        self.federation.resume()
+        self._token.reset()
         timeout = self.federation.timeout
         timer = None
         if timeout is not None:
@@ -290,7 +295,11 @@ class Connection:
             timer.daemon = True
             timer.start()
         try:
-            with interrupts.running(functools.partial(self.interrupt, CTRL_C)), self.progress.activity():
+            with (
+                interrupts.running(functools.partial(self.interrupt, CTRL_C)),
+                self.progress.activity(),
+                statement(self._token),
+            ):
                 return method(*args, **kwargs)
         except KeyboardInterrupt:
             self.interrupt(CTRL_C)
@@ -311,9 +320,10 @@ class Connection:
             self._interrupted = None
 
     def interrupt(self, reason: str = "the statement was interrupted") -> None:
-        """Stop the running statement: wake the sources' waiting calls and interrupt DuckDB (thread-safe)."""
+        """Stop the running statement: wake its waiting calls (not those of another cursor's) and interrupt DuckDB
+        (thread-safe)."""
         self._interrupted = reason
-        self.federation.interrupt(reason)
+        self._token.cancel(reason)
         self._duck.interrupt()
 
     def _unknown_table(self, error: Exception) -> Error | None:

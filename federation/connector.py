@@ -241,16 +241,6 @@ class Connector(abc.ABC):
             else:
                 self._tables.pop(table, None)
 
-    def interrupt(self, reason: str = "the statement was interrupted") -> None:
-        """Wake any call waiting on the network or the rate limiter: it raises `Cancelled`."""
-        if self.http is not None:
-            self.http.cancel.cancel(reason)
-
-    def resume(self) -> None:
-        """Accept calls again after `interrupt` (at the start of the next statement)."""
-        if self.http is not None:
-            self.http.cancel.reset()
-
     def start_statement(self) -> None:
         """A statement begins: its `MaxCalls` budget is whole again."""
         if self.http is not None:

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from federation.auth import Credentials
-from federation.cancel import CancelToken
+from federation.cancel import CancelToken, statement_token
 from federation.errors import (
     CallBudgetExceeded,
     Cancelled,
@@ -197,6 +197,7 @@ class HttpClient:
         self.auth = auth
         self.limiter = limiter
         self.quota_reader = quota_reader
+        #: Stops calls made outside any statement (`federation.cancel`); set when the client closes.
         self.cancel = CancelToken()
         #: Requests sent so far (every attempt, logins included: each is an API call).
         self.calls = 0
@@ -235,6 +236,11 @@ class HttpClient:
                 source=self.source,
             )
 
+    @property
+    def token(self) -> CancelToken:
+        """What stops this thread's calls: the running statement's token, else the client's own."""
+        return statement_token() or self.cancel
+
     def close(self) -> None:
         self.cancel.cancel("the connection was closed")
         self._waiter.shutdown(wait=False, cancel_futures=True)
@@ -253,19 +259,20 @@ class HttpClient:
 
         `check` overrides the client's response check for this call (a login speaks another format)."""
         check = check or self.check
+        token = self.token
         attempt = 0
         renewed = False
         while True:
-            self.cancel.check()
+            token.check()
             ticket = None
             if self.limiter is not None and operation.metered:
-                ticket = self.limiter.acquire(self.cancel, what=operation.name)
+                ticket = self.limiter.acquire(token, what=operation.name)
             request = self._client.build_request(method, self._target(url), **kwargs)
             if operation.authenticated and self.auth is not None:
                 request = self.auth.apply(request)
             try:
                 try:
-                    response = self._send(request, operation)
+                    response = self._send(request, operation, token)
                 finally:
                     if ticket is not None and self.limiter is not None:
                         self.limiter.complete(ticket)
@@ -297,7 +304,7 @@ class HttpClient:
                 log.info(
                     "%s %s failed (%s); retry %d in %.2fs", self.source, operation.name, error.message, attempt, pause
                 )
-                self.cancel.wait(pause)
+                token.wait(pause)
 
     def _target(self, url: str) -> str:
         if url.startswith("/") and self.auth is not None:
@@ -311,7 +318,7 @@ class HttpClient:
             failure.operation = operation.name
         failure.args = (failure._render(),)
 
-    def _send(self, request: httpx.Request, operation: Operation) -> httpx.Response:
+    def _send(self, request: httpx.Request, operation: Operation, token: CancelToken) -> httpx.Response:
         if not operation.idempotent:
             return self._transport(request, operation)
         pending = self._waiter.submit(self._transport, request, operation)
@@ -319,9 +326,9 @@ class HttpClient:
             try:
                 return pending.result(timeout=0.1)
             except concurrent.futures.TimeoutError:
-                if self.cancel.cancelled:
+                if token.cancelled:
                     pending.cancel()
-                    raise Cancelled(self.cancel.reason, source=self.source, operation=operation.name) from None
+                    raise Cancelled(token.reason, source=self.source, operation=operation.name) from None
 
     def _transport(self, request: httpx.Request, operation: Operation) -> httpx.Response:
         with self._calls_lock:  # pages are fetched ahead on worker threads

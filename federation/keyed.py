@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from federation.bridge import TableSource, _Reporting, register
+from federation.cancel import CancelToken, statement_token
 from federation.failures import Failures
 from federation.planner_joins import DRIVEN_SCAN, JoinDriver, KeyedScan
 from federation.predicates import And, InList, Predicate
@@ -57,7 +58,14 @@ def _read(driver: JoinDriver) -> pa.Table:
     with duckdb.connect() as duck:
         register(
             duck,
-            TableSource(driver.table, name=DRIVEN_SCAN, pushdown=True, failures=failures, narrowing=driver.narrowing),
+            TableSource(
+                driver.table,
+                name=DRIVEN_SCAN,
+                pushdown=True,
+                failures=failures,
+                narrowing=driver.narrowing,
+                token=statement_token(),  # its scan is part of the statement that reads the driver
+            ),
         )
         try:
             result = duck.sql(driver.sql).to_arrow_table()
@@ -78,10 +86,10 @@ class DriverSource(_Reporting):
         rows: DriverRows,
         *,
         failures: Failures,
-        interrupted: Callable[[str], None] = lambda reason: None,
+        token: CancelToken | None = None,
         stale: Callable[[], None] = lambda: None,
     ) -> None:
-        super().__init__(rows, name=rows.driver.name, failures=failures, interrupted=interrupted, stale=stale)
+        super().__init__(rows, name=rows.driver.name, failures=failures, token=token, stale=stale)
         self.driver_rows = rows
         # The statement reads only these columns of the side (an unqualified name of the other side's resolves to
         # that side, never to a column left out here).

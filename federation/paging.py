@@ -17,7 +17,8 @@ first page before the second batch is asked for, so a LIMIT the first page satis
 `parallel` start it only once the first page proved there are more, and plan only the pages they need). Both
 hand out pages in request order; when the caller stops reading (DuckDB closes the stream at a LIMIT) no new
 request starts; a page that fails fails the scan at the next batch the caller asks for; and cancellation
-(`federation.cancel`) reaches every request in flight through the HTTP client's token.
+(`federation.cancel`) reaches every request in flight through the token of the statement reading the pages, which the
+download threads carry.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+from federation.cancel import carried
 
 if TYPE_CHECKING:
     from federation.http import HttpClient
@@ -100,7 +103,7 @@ def chained(
             return
         stream.put(_End())
 
-    threading.Thread(target=download, name="duckfed-download", daemon=True).start()
+    threading.Thread(target=carried(download), name="duckfed-download", daemon=True).start()
     try:
         while True:
             item = stream.items.get()
@@ -145,6 +148,7 @@ def parallel(
                 slots.release()
         return decoder.submit(decode, raw)
 
+    one = carried(one)  # the fetches are calls of the statement that reads the pages
     window = 2 * workers
     pending = [fetcher.submit(one, request) for request in requests[:window]]
     submitted = len(pending)

@@ -17,6 +17,7 @@ from collections import deque
 import duckdb
 
 from federation.bridge import TableSource, register
+from federation.cancel import CancelToken
 from federation.connector import Connector
 from federation.failures import Failures
 from federation.planned import Source, source_for
@@ -45,10 +46,14 @@ def drop_views(duck: duckdb.DuckDBPyConnection) -> None:
 class Registrations:
     """The sources registered on one cursor (registrations are per cursor in DuckDB), by registered name."""
 
-    def __init__(self, duck: duckdb.DuckDBPyConnection, federation: Federation, failures: Failures) -> None:
+    def __init__(
+        self, duck: duckdb.DuckDBPyConnection, federation: Federation, failures: Failures, token: CancelToken
+    ) -> None:
         self._duck = duck
         self._federation = federation
         self._failures = failures
+        #: What stops this cursor's statements, and so the scans of the sources registered on it.
+        self._token = token
         #: The sources registered on this cursor, by name (EXPLAIN reads what DuckDB asked them).
         self.sources: dict[str, Source] = {}
         #: The names of the per-statement sources registered, oldest first.
@@ -70,7 +75,7 @@ class Registrations:
                 name=hidden,
                 pushdown=bool(connector.settings["Pushdown"]),
                 failures=self._failures,
-                interrupted=self._federation.interrupt,
+                token=self._token,
                 stale=functools.partial(self._mark_stale, key, connector, table),
                 known_rows=connector.row_count(table),
                 counted=functools.partial(connector.count_rows, table),
@@ -93,7 +98,7 @@ class Registrations:
             source,
             self.sources,
             failures=self._failures,
-            interrupted=self._federation.interrupt,
+            token=self._token,
             stale=stale,
             rows=connector.row_count(source.table.info.name),
         )

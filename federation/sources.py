@@ -84,15 +84,6 @@ class Federation:
         for connector in self.sources.values():
             connector.close()
 
-    def interrupt(self, reason: str) -> None:
-        """Wake every call of every source that waits on the network or a rate limit: it raises `Cancelled`."""
-        for connector in self.sources.values():
-            connector.interrupt(reason)
-
-    def resume(self) -> None:
-        for connector in self.sources.values():
-            connector.resume()
-
     def start_statement(self) -> None:
         for connector in self.sources.values():
             connector.start_statement()

@@ -194,7 +194,7 @@ class BulkJobs:
                     return info
                 reason = info.get("errorMessage") or "no reason given"
                 raise DatabaseError(f"Bulk API job {info.get('id')} ended {state}: {reason}", source=self.http.source)
-            self.http.cancel.wait(pause)
+            self.http.token.wait(pause)
             pause = min(pause * 2, MAX_POLL_SECONDS)
 
     # -- ingest -----------------------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ class BulkJobs:
                 # The job may hold the data or not: abandon it unprocessed, and use a new one.
                 log.info("%s: the upload to %s was lost (%s); aborting that job", self.http.source, url, error.message)
                 self._abort(url)
-                self.http.cancel.wait(self.http.retry.delay(attempt, error.retry_after))
+                self.http.token.wait(self.http.retry.delay(attempt, error.retry_after))
         raise AssertionError("unreachable")
 
     def _abort(self, url: str) -> None:
@@ -259,7 +259,7 @@ class BulkJobs:
             except TransientError as error:
                 if attempt + 1 == attempts:
                     raise
-                self.http.cancel.wait(self.http.retry.delay(attempt, error.retry_after))
+                self.http.token.wait(self.http.retry.delay(attempt, error.retry_after))
                 found = self._lost_job(sobject, operation, time.monotonic() - sent)
                 if found is None:
                     continue
@@ -307,7 +307,7 @@ class BulkJobs:
                 self._json("PATCH", url, CLOSE, {"state": "UploadComplete"})
                 return
             except TransientError as error:
-                self.http.cancel.wait(self.http.retry.delay(attempt, error.retry_after))
+                self.http.token.wait(self.http.retry.delay(attempt, error.retry_after))
                 if self._json("GET", url, POLL).get("state") != "Open":
                     return  # the lost call was carried out
         raise DatabaseError(f"could not close Bulk job {url}", source=self.http.source)

@@ -66,6 +66,26 @@ def test_interrupt_from_another_thread_abandons_a_read_waiting_on_the_network(
         assert con.execute("SELECT count(*) FROM src.contacts").fetchone() == (300,)  # the next statement runs
 
 
+def test_interrupting_one_cursor_leaves_another_cursors_statement_running(
+    emulator: TemplateEmulator, tmp_path: Path
+) -> None:
+    # As `duckfed serve` runs each client's statements on a cursor of one connection: a client's cancel request
+    # stops its own statement, and another client's, reading the same source meanwhile, gets all of its rows.
+    with warmed(properties(emulator, tmp_path)) as con:
+        stopped, other = con.cursor(), con.cursor()
+        emulator.latency = 0.25  # six pages of 50: the other cursor's scan waits on the network for 1.5 s
+        read: list[int] = []
+        reader = threading.Thread(
+            target=lambda: read.append(len(other.execute("SELECT id FROM src.contacts").fetchall()))
+        )
+        reader.start()
+        threading.Timer(0.5, stopped.interrupt, args=("stopped by its client",)).start()
+        with pytest.raises(Cancelled, match="stopped by its client"):
+            stopped.execute("SELECT id FROM src.contacts").fetchall()
+        reader.join(30)
+        assert read == [300]
+
+
 def test_ctrl_c_raises_keyboard_interrupt_at_once(emulator: TemplateEmulator, tmp_path: Path) -> None:
     # In a child process: SIGINT in the test process itself would stop pytest.
     script = textwrap.dedent(
