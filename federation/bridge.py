@@ -28,7 +28,7 @@ from duckdb._sources import ArrowScanSource
 from duckdb._sources.nodes import Binary, Col, In, Lit, Node, Postfix, Unary, Untranslatable, exact_value
 from duckdb._sources.to_arrow import to_arrow
 
-from federation.cancel import CancelToken, statement, statement_token
+from federation.cancel import Statement, current_statement, within
 from federation.errors import Error, Interrupted, MissingFilterError, StaleMetadata
 from federation.failures import CTRL_C, Failures
 from federation.planner import ScanHint
@@ -93,21 +93,21 @@ class _Reporting(ArrowScanSource):
         *,
         name: str,
         failures: Failures,
-        token: CancelToken | None = None,
+        statement: Statement | None = None,
         stale: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(obj)
         self.name = name
         self.failures = failures
-        #: What stops the statements of the cursor this source is registered on (`federation.cancel`): the scan's
-        #: calls, on DuckDB's threads and the download threads they start, run as that cursor's statement.
-        self.token = token
+        #: The statements of the cursor this source is registered on (`federation.cancel`): the scan's calls, on
+        #: DuckDB's threads and the download threads they start, are part of that cursor's running statement.
+        self.statement = statement
         #: Called when the API rejects a field the metadata lists, so the next statement describes it again.
         self.stale = stale
 
     def stream(self, columns: Sequence[int] | None, filters: Sequence[Node]) -> tuple[object, bool]:
         try:
-            with statement(self.token):
+            with within(self.statement):
                 return self._stream(columns, filters)
         except Error as error:
             self._record(error)
@@ -126,8 +126,8 @@ class _Reporting(ArrowScanSource):
     def _interrupt(self) -> Interrupted:
         """Ctrl-C arrived while this stream ran on the main thread: stop the statement's other waits too."""
         error = Interrupted(CTRL_C)
-        if self.token is not None:
-            self.token.cancel(error.message)
+        if self.statement is not None:
+            self.statement.token.cancel(error.message)
         self.failures.record(self.name, error)
         return error
 
@@ -136,7 +136,7 @@ class _Reporting(ArrowScanSource):
         set around each read, never across a `yield`."""
         try:
             while True:
-                with statement(self.token):
+                with within(self.statement):
                     batch = next(batches, None)
                 if batch is None:
                     return
@@ -149,7 +149,7 @@ class _Reporting(ArrowScanSource):
         finally:
             close = getattr(batches, "close", None)
             if close is not None:  # DuckDB stopped reading (a LIMIT): the scan stops its downloads now
-                with statement(self.token):
+                with within(self.statement):
                     close()
 
 
@@ -165,7 +165,7 @@ class TableSource(_Reporting):
         name: str,
         pushdown: bool,
         failures: Failures,
-        token: CancelToken | None = None,
+        statement: Statement | None = None,
         stale: Callable[[], None] = lambda: None,
         hint: ScanHint | None = None,
         narrowing: tuple[Predicate, ...] = (),
@@ -173,7 +173,7 @@ class TableSource(_Reporting):
         known_rows: int | None = None,
         counted: Callable[[int], None] | None = None,
     ) -> None:
-        super().__init__(table, name=name, failures=failures, token=token, stale=stale)
+        super().__init__(table, name=name, failures=failures, statement=statement, stale=stale)
         self.table = table
         self.pushdown = pushdown
         self.hint = hint
@@ -300,10 +300,10 @@ class AggregateSource(_Reporting):
         *,
         pushdown: bool,
         failures: Failures,
-        token: CancelToken | None = None,
+        statement: Statement | None = None,
         stale: Callable[[], None] = lambda: None,
     ) -> None:
-        super().__init__(pushed, name=pushed.name, failures=failures, token=token, stale=stale)
+        super().__init__(pushed, name=pushed.name, failures=failures, statement=statement, stale=stale)
         self.pushed = pushed
         self.pushdown = pushdown
         self._schema = pushed.schema
@@ -319,7 +319,9 @@ class AggregateSource(_Reporting):
         """`sql` run by DuckDB over a scan of `table` registered as `planner.SCANNED`, on a connection of its own."""
         failures = Failures(self.failures.progress)
         with duckdb.connect() as duck:
-            scan = TableSource(table, name=SCANNED, pushdown=self.pushdown, failures=failures, token=statement_token())
+            scan = TableSource(
+                table, name=SCANNED, pushdown=self.pushdown, failures=failures, statement=current_statement()
+            )
             register(duck, scan)
             try:
                 result = duck.sql(sql).to_arrow_table()

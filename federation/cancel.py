@@ -1,15 +1,15 @@
 """Cancellation: Ctrl-C, a Jupyter interrupt, a statement timeout or a served client's cancel request wakes a call
-that is waiting.
+that is waiting; and the calls a statement sent, against `MaxCalls`.
 
 A scan runs on DuckDB's threads, where a KeyboardInterrupt never arrives, and may be waiting on an HTTP response
 or on the rate limiter (Exact Online can make it wait most of a minute). Each cursor of a connection holds a
-`CancelToken` of its own: its statements' calls run inside `statement(token)` (the caller's thread, the DuckDB
-threads while they read the cursor's scans, and the download threads a scan starts, through `carried`), every wait
-in the kit is a `token.wait(seconds)` on the running statement's token that returns early, and the cursor's next
-statement clears it again. So stopping one cursor's statement never touches another's, as `duckfed serve`'s
-concurrent clients need. A call outside any statement waits on its HTTP client's own token, which closing the
-client sets. Writes are never abandoned in mid-call (the API might apply them anyway): a cancelled write stops
-before its next call.
+`Statement` of its own: its statements' calls run `within` it (the caller's thread, the DuckDB threads while they
+read the cursor's scans, and the download threads a scan starts, through `carried`), every wait in the kit is a
+`token.wait(seconds)` on that statement's token that returns early, each call is counted in it, and the cursor's
+next statement begins it again. So stopping one cursor's statement never touches another's, and one's calls never
+count against another's `MaxCalls`, as `duckfed serve`'s concurrent clients need. A call outside any statement
+belongs to its HTTP client's own, which closing the client stops. Writes are never abandoned in mid-call (the API
+might apply them anyway): a cancelled write stops before its next call.
 """
 
 from __future__ import annotations
@@ -58,35 +58,63 @@ class CancelToken:
             raise Cancelled(self.reason)
 
 
+class Statement:
+    """A statement as its API calls see it: what stops it, and how many calls it sent to each API client."""
+
+    def __init__(self) -> None:
+        self.token = CancelToken()
+        self._sent: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def begin(self) -> None:
+        """The next statement of the cursor begins: no call sent yet (its `MaxCalls` budgets are whole again)."""
+        with self._lock:
+            self._sent.clear()
+
+    def spent(self, client: object) -> int:
+        """The calls sent to `client` in this statement."""
+        with self._lock:
+            return self._sent.get(id(client), 0)
+
+    def charge(self, client: object, cap: int) -> bool:
+        """Count one more call to `client`, unless `cap` (0: none) calls were sent already: False then."""
+        with self._lock:
+            sent = self._sent.get(id(client), 0)
+            if cap and sent >= cap:
+                return False
+            self._sent[id(client)] = sent + 1
+            return True
+
+
 _running = threading.local()
 
 
-def statement_token() -> CancelToken | None:
-    """The token of the statement this thread's calls belong to, or None outside any."""
-    token: CancelToken | None = getattr(_running, "token", None)
-    return token
+def current_statement() -> Statement | None:
+    """The statement this thread's calls belong to, or None outside any."""
+    running: Statement | None = getattr(_running, "statement", None)
+    return running
 
 
 @contextlib.contextmanager
-def statement(token: CancelToken | None) -> Iterator[None]:
-    """Calls made on this thread in the block belong to the statement `token` stops (None: to none)."""
-    before = statement_token()
-    _running.token = token
+def within(statement: Statement | None) -> Iterator[None]:
+    """Calls made on this thread in the block belong to `statement` (None: to none)."""
+    before = current_statement()
+    _running.statement = statement
     try:
         yield
     finally:
-        _running.token = before
+        _running.statement = before
 
 
 def carried(function: Callable[P, T]) -> Callable[P, T]:
     """`function`, to be run on another thread as part of the statement the calling thread runs now."""
-    token = statement_token()
-    if token is None:
+    statement = current_statement()
+    if statement is None:
         return function
 
     @functools.wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        with statement(token):
+        with within(statement):
             return function(*args, **kwargs)
 
     return run

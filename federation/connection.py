@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from federation import copy_options
-from federation.cancel import CancelToken, interrupts, statement
+from federation.cancel import Statement, interrupts, within
 from federation.connector import Connector
 from federation.dml import Writes
 from federation.errors import (
@@ -117,9 +117,10 @@ class Connection:
         self.progress = Progress(federation.sources)
         #: What this cursor's scans raised until their statements report it (registrations are per cursor).
         self._failures = Failures(self.progress)
-        #: What stops this cursor's running statement, and only it (`federation.cancel`).
-        self._token = CancelToken()
-        self._registered = Registrations(duck, federation, self._failures, self._token)
+        #: This cursor's running statement as its API calls see it: what stops it, and only it, and the calls it
+        #: sent (`federation.cancel`).
+        self._statement = Statement()
+        self._registered = Registrations(duck, federation, self._failures, self._statement)
         self._writes = Writes(self)
         self._explainer = Explainer(self, self._writes, self._registered, self._planned)
         #: Why the running statement was interrupted (a timeout, Ctrl-C), while it is.
@@ -139,7 +140,7 @@ class Connection:
         table whose WHERE clause matches more than one record is refused before anything is written."""
         routed = self._route(query)
         if routed is not None:
-            with statement(self._token):
+            with within(self._statement):
                 self._rowcount = self._writes.run(routed, [parameters], one_record_each=one_record_each)
             return self
         try:
@@ -168,7 +169,7 @@ class Connection:
         """DuckDB's `executemany`; many parameter sets of one write become one batched write (`federation.dml`)."""
         routed = self._route(query)
         if routed is not None:
-            with statement(self._token):
+            with within(self._statement):
                 self._rowcount = self._writes.run(routed, list(parameters), one_record_each=one_record_each)
         else:
             self.run(self._duck.executemany, query, list(parameters))
@@ -177,7 +178,7 @@ class Connection:
     def _route(self, query: str) -> Routed | None:
         """The write to a source table `query` is, or None after registering the tables it names for DuckDB."""
         self._rowcount = None
-        self.federation.start_statement()  # for MaxCalls: reading its rows later still counts as this statement
+        self._statement.begin()  # for MaxCalls: reading its rows later still counts as this statement
         routed = self._writes.route(query)
         if routed is None:
             self.prepare(query)
@@ -219,7 +220,7 @@ class Connection:
         if routed is not None:
             # A write runs now, as DuckDB runs its own DML in sql(); its result (the count, or the RETURNING rows)
             # comes back as a relation.
-            with statement(self._token):
+            with within(self._statement):
                 self._rowcount = self._writes.run(routed, [params])
             with warnings.catch_warnings():
                 # DuckDB warns that this copies the result: a write's result is a count or the rows written.
@@ -285,7 +286,7 @@ class Connection:
 
         The call can be interrupted: Ctrl-C (or a notebook's interrupt) and the sources' `QueryTimeout` wake every
         scan waiting on the network or a rate limit; Ctrl-C then raises KeyboardInterrupt, a timeout `Cancelled`."""
-        self._token.reset()
+        self._statement.token.reset()
         timeout = self.federation.timeout
         timer = None
         if timeout is not None:
@@ -298,7 +299,7 @@ class Connection:
             with (
                 interrupts.running(functools.partial(self.interrupt, CTRL_C)),
                 self.progress.activity(),
-                statement(self._token),
+                within(self._statement),
             ):
                 return method(*args, **kwargs)
         except KeyboardInterrupt:
@@ -323,7 +324,7 @@ class Connection:
         """Stop the running statement: wake its waiting calls (not those of another cursor's) and interrupt DuckDB
         (thread-safe)."""
         self._interrupted = reason
-        self._token.cancel(reason)
+        self._statement.token.cancel(reason)
         self._duck.interrupt()
 
     def _unknown_table(self, error: Exception) -> Error | None:

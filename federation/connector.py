@@ -241,11 +241,6 @@ class Connector(abc.ABC):
             else:
                 self._tables.pop(table, None)
 
-    def start_statement(self) -> None:
-        """A statement begins: its `MaxCalls` budget is whole again."""
-        if self.http is not None:
-            self.http.start_statement()
-
     def check_budget(self, calls: int, what: str) -> None:
         """Refuse `what`, before any of its `calls` API calls is sent, when they would pass `MaxCalls` or the daily
         quota left (`CallBudgetExceeded`)."""

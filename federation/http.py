@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from federation.auth import Credentials
-from federation.cancel import CancelToken, statement_token
+from federation.cancel import CancelToken, Statement, current_statement
 from federation.errors import (
     CallBudgetExceeded,
     Cancelled,
@@ -197,13 +197,12 @@ class HttpClient:
         self.auth = auth
         self.limiter = limiter
         self.quota_reader = quota_reader
-        #: Stops calls made outside any statement (`federation.cancel`); set when the client closes.
-        self.cancel = CancelToken()
+        #: The statement of calls made outside any cursor's (`federation.cancel`); closing the client stops it.
+        self.own = Statement()
         #: Requests sent so far (every attempt, logins included: each is an API call).
         self.calls = 0
-        #: The calls one statement may send (the `MaxCalls` property; 0: no cap), and those it has sent.
+        #: The calls one statement may send (the `MaxCalls` property; 0: no cap).
         self.max_calls = max_calls
-        self.statement_calls = 0
         self._calls_lock = threading.Lock()
         self._client = httpx.Client(
             verify=tls_context(),
@@ -214,15 +213,19 @@ class HttpClient:
         # Reads wait on a worker so that an interrupt can abandon them; writes are waited for in place.
         self._waiter = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"duckfed-{source}")
 
-    def start_statement(self) -> None:
-        """A new statement begins: its `MaxCalls` budget is whole again."""
-        with self._calls_lock:
-            self.statement_calls = 0
+    @property
+    def statement(self) -> Statement:
+        """The statement this thread's calls belong to: a cursor's running one, else the client's own."""
+        return current_statement() or self.own
+
+    @property
+    def token(self) -> CancelToken:
+        """What stops this thread's calls."""
+        return self.statement.token
 
     def check_budget(self, calls: int, what: str) -> None:
         """Raise `CallBudgetExceeded` if `calls` more calls would pass `MaxCalls` or the daily quota left."""
-        with self._calls_lock:
-            spent = self.statement_calls
+        spent = self.statement.spent(self)
         if self.max_calls and spent + calls > self.max_calls:
             raise CallBudgetExceeded(
                 f"{what} takes {calls:,} API call{'s' if calls != 1 else ''} and the statement has spent {spent:,}, "
@@ -236,13 +239,8 @@ class HttpClient:
                 source=self.source,
             )
 
-    @property
-    def token(self) -> CancelToken:
-        """What stops this thread's calls: the running statement's token, else the client's own."""
-        return statement_token() or self.cancel
-
     def close(self) -> None:
-        self.cancel.cancel("the connection was closed")
+        self.own.token.cancel("the connection was closed")
         self._waiter.shutdown(wait=False, cancel_futures=True)
         self._client.close()
 
@@ -259,7 +257,8 @@ class HttpClient:
 
         `check` overrides the client's response check for this call (a login speaks another format)."""
         check = check or self.check
-        token = self.token
+        statement = self.statement
+        token = statement.token
         attempt = 0
         renewed = False
         while True:
@@ -272,6 +271,7 @@ class HttpClient:
                 request = self.auth.apply(request)
             try:
                 try:
+                    self._charge(statement, operation)
                     response = self._send(request, operation, token)
                 finally:
                     if ticket is not None and self.limiter is not None:
@@ -330,17 +330,19 @@ class HttpClient:
                     pending.cancel()
                     raise Cancelled(token.reason, source=self.source, operation=operation.name) from None
 
-    def _transport(self, request: httpx.Request, operation: Operation) -> httpx.Response:
+    def _charge(self, statement: Statement, operation: Operation) -> None:
+        """Count the call about to be sent, in all and in its statement, or refuse it past `MaxCalls`."""
+        if not statement.charge(self, self.max_calls):
+            raise CallBudgetExceeded(
+                f"the statement reached MaxCalls={self.max_calls:,} API calls before {operation.name}: it was "
+                "stopped, returning nothing; raise MaxCalls or narrow the query",
+                source=self.source,
+                operation=operation.name,
+            )
         with self._calls_lock:  # pages are fetched ahead on worker threads
-            if self.max_calls and self.statement_calls >= self.max_calls:
-                raise CallBudgetExceeded(
-                    f"the statement reached MaxCalls={self.max_calls:,} API calls before {operation.name}: it was "
-                    "stopped, returning nothing; raise MaxCalls or narrow the query",
-                    source=self.source,
-                    operation=operation.name,
-                )
             self.calls += 1
-            self.statement_calls += 1
+
+    def _transport(self, request: httpx.Request, operation: Operation) -> httpx.Response:
         try:
             return self._client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from federation.bridge import TableSource, _Reporting, register
-from federation.cancel import CancelToken, statement_token
+from federation.cancel import Statement, current_statement
 from federation.failures import Failures
 from federation.planner_joins import DRIVEN_SCAN, JoinDriver, KeyedScan
 from federation.predicates import And, InList, Predicate
@@ -64,7 +64,7 @@ def _read(driver: JoinDriver) -> pa.Table:
                 pushdown=True,
                 failures=failures,
                 narrowing=driver.narrowing,
-                token=statement_token(),  # its scan is part of the statement that reads the driver
+                statement=current_statement(),  # its scan is part of the statement that reads the driver
             ),
         )
         try:
@@ -86,10 +86,10 @@ class DriverSource(_Reporting):
         rows: DriverRows,
         *,
         failures: Failures,
-        token: CancelToken | None = None,
+        statement: Statement | None = None,
         stale: Callable[[], None] = lambda: None,
     ) -> None:
-        super().__init__(rows, name=rows.driver.name, failures=failures, token=token, stale=stale)
+        super().__init__(rows, name=rows.driver.name, failures=failures, statement=statement, stale=stale)
         self.driver_rows = rows
         # The statement reads only these columns of the side (an unqualified name of the other side's resolves to
         # that side, never to a column left out here).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from federation.bridge import AggregateSource, TableSource
-from federation.cancel import CancelToken
+from federation.cancel import Statement
 from federation.failures import Failures
 from federation.keyed import DriverRows, DriverSource, KeyedFetch
 from federation.planner import Planned, TopN
@@ -22,16 +22,16 @@ def source_for(
     registered: Mapping[str, object],
     *,
     failures: Failures,
-    token: CancelToken,
+    statement: Statement,
     stale: Callable[[], None],
     rows: int | None = None,
 ) -> Source:
     """The source for `planned`; a keyed scan finds its driver, registered before it, in `registered`. `rows` is
     the table's row count as a full scan last found it, if one did (a keyed scan weighs its keys against it)."""
     if isinstance(planned, PushedAggregate):
-        return AggregateSource(planned, pushdown=True, failures=failures, token=token, stale=stale)
+        return AggregateSource(planned, pushdown=True, failures=failures, statement=statement, stale=stale)
     if isinstance(planned, JoinDriver):
-        return DriverSource(DriverRows(planned), failures=failures, token=token, stale=stale)
+        return DriverSource(DriverRows(planned), failures=failures, statement=statement, stale=stale)
     fetch = None
     if isinstance(planned, KeyedScan):
         driver = registered[planned.driver]
@@ -42,7 +42,7 @@ def source_for(
         name=planned.name,
         pushdown=True,
         failures=failures,
-        token=token,
+        statement=statement,
         stale=stale,
         hint=planned.hint if isinstance(planned, TopN) else None,
         narrowing=() if isinstance(planned, TopN) else planned.narrowing,

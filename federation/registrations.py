@@ -17,7 +17,7 @@ from collections import deque
 import duckdb
 
 from federation.bridge import TableSource, register
-from federation.cancel import CancelToken
+from federation.cancel import Statement
 from federation.connector import Connector
 from federation.failures import Failures
 from federation.planned import Source, source_for
@@ -47,13 +47,13 @@ class Registrations:
     """The sources registered on one cursor (registrations are per cursor in DuckDB), by registered name."""
 
     def __init__(
-        self, duck: duckdb.DuckDBPyConnection, federation: Federation, failures: Failures, token: CancelToken
+        self, duck: duckdb.DuckDBPyConnection, federation: Federation, failures: Failures, statement: Statement
     ) -> None:
         self._duck = duck
         self._federation = federation
         self._failures = failures
-        #: What stops this cursor's statements, and so the scans of the sources registered on it.
-        self._token = token
+        #: This cursor's statements, which the scans of the sources registered on it are part of.
+        self._statement = statement
         #: The sources registered on this cursor, by name (EXPLAIN reads what DuckDB asked them).
         self.sources: dict[str, Source] = {}
         #: The names of the per-statement sources registered, oldest first.
@@ -75,7 +75,7 @@ class Registrations:
                 name=hidden,
                 pushdown=bool(connector.settings["Pushdown"]),
                 failures=self._failures,
-                token=self._token,
+                statement=self._statement,
                 stale=functools.partial(self._mark_stale, key, connector, table),
                 known_rows=connector.row_count(table),
                 counted=functools.partial(connector.count_rows, table),
@@ -98,7 +98,7 @@ class Registrations:
             source,
             self.sources,
             failures=self._failures,
-            token=self._token,
+            statement=self._statement,
             stale=stale,
             rows=connector.row_count(source.table.info.name),
         )

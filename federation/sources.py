@@ -84,10 +84,6 @@ class Federation:
         for connector in self.sources.values():
             connector.close()
 
-    def start_statement(self) -> None:
-        for connector in self.sources.values():
-            connector.start_statement()
-
     @property
     def timeout(self) -> float | None:
         """The shortest `QueryTimeout` any source sets, or None."""

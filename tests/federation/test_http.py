@@ -194,12 +194,12 @@ def test_a_429_is_waited_out_even_for_a_create(gateway: GatewayEmulator) -> None
 def test_an_interrupt_abandons_a_read_waiting_on_the_network(gateway: GatewayEmulator) -> None:
     http = client(gateway)
     call(http, "read", READ)
-    threading.Timer(0.3, http.cancel.cancel, args=("interrupted by the user",)).start()
+    threading.Timer(0.3, http.own.token.cancel, args=("interrupted by the user",)).start()
     started = time.monotonic()
     with pytest.raises(Cancelled, match="interrupted by the user"):
         call(http, "slow", READ)
     assert time.monotonic() - started < 2
-    http.cancel.reset()
+    http.own.token.reset()
     assert b"<rows>3</rows>" in call(http, "read", READ).content
 
 
@@ -208,7 +208,7 @@ def test_an_interrupt_wakes_a_wait_for_the_rate_limiter(gateway: GatewayEmulator
     http = client(gateway, limiter=limiter)
     call(http, "read", READ)
     limiter.pause(60, "the API answered 429")
-    threading.Timer(0.2, http.cancel.cancel).start()
+    threading.Timer(0.2, http.own.token.cancel).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
         call(http, "read", READ)

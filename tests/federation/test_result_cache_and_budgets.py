@@ -107,6 +107,16 @@ def test_max_calls_stops_a_scan_with_an_error_never_a_partial_result(
     assert con.execute("SELECT count(*) FROM tpl.contacts WHERE city = 'Paris'").fetchone() is not None
 
 
+def test_max_calls_counts_each_cursors_statement_apart(emulator: TemplateEmulator, tmp_path: Path) -> None:
+    # As `duckfed serve` runs each client's statements on a cursor of one connection: one client's calls never
+    # count against another's statement, whose pages are read while the first runs its own.
+    con = connect(emulator, tmp_path, MaxCalls="5")
+    mine, other = con.cursor(), con.cursor()
+    relation = mine.sql("SELECT id FROM tpl.contacts")  # its 5 pages of 100 are read when its rows are
+    assert len(other.execute("SELECT id FROM tpl.contacts WHERE city = 'Paris'").fetchall()) > 0
+    assert spent(emulator, lambda: len(relation.fetchall())) == 5
+
+
 def test_max_calls_refuses_a_write_before_its_first_call(emulator: TemplateEmulator, tmp_path: Path) -> None:
     con = connect(emulator, tmp_path, MaxCalls="2")
     rows = ", ".join(f"('Budget {i}', 'b{i}@example.com', true)" for i in range(3))
