@@ -125,7 +125,9 @@ def core_install(where: Path) -> str:
     shutil.copytree(root, source, ignore=skipped)
     venv.create(where / "venv", with_pip=True)
     python = str(where / "venv" / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "-q", str(source)], check=True)
+    installed = subprocess.run([python, "-m", "pip", "install", "-q", str(source)], capture_output=True, text=True)
+    if installed.returncode:
+        sys.exit(f"pip install of the core package failed:\n{installed.stdout}{installed.stderr}")
     return python
 
 
