@@ -29,7 +29,11 @@ class ActOnTable(Table):
 
     def call(self, method: str, path: str, operation: Operation, **kwargs: Any) -> Any:
         """The JSON body of one API call."""
-        return orjson.loads(self.http.request(method, path, operation=operation, **kwargs).content)
+        return orjson.loads(self.raw(method, path, operation, **kwargs))
+
+    def raw(self, method: str, path: str, operation: Operation, **kwargs: Any) -> bytes:
+        """The body of one API call, as sent."""
+        return self.http.request(method, path, operation=operation, **kwargs).content
 
     def wanted(self, request: ScanRequest) -> list[Column]:
         return [self.info.column(name) for name in request.columns]

@@ -13,18 +13,21 @@ call. Messages are read per type (`GET /api/1/message?type=`), the types a MsgTy
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import operator
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from connectors.acton import client
 from connectors.acton.base import MAX_LOOKUPS, ActOnTable, reads
-from connectors.acton.paging import Page, offset_pages
+from connectors.acton.paging import KeyedRows, Page, offset_pages
 from connectors.acton.query import never_holds, path_segment, texts, time_window, value_set
 from connectors.acton.types import (
     FILLED,
@@ -35,6 +38,7 @@ from connectors.acton.types import (
     WHOLE,
     WINDOW,
     batch,
+    batch_of_lists,
     batch_of_values,
     column,
     text_value,
@@ -66,17 +70,17 @@ class PagedTable(ActOnTable):
         path: str,
         operation: Operation,
         params: Mapping[str, str],
-        read: Callable[[Any], Page[R]],
+        read: Callable[[bytes], Page[R]],
         key: Callable[[R], Hashable],
         *,
         known_rows: int | None = None,
-    ) -> Iterator[list[R]]:
+    ) -> Iterator[Sequence[R]]:
         """The pages of one listing, `key` naming a record; `known_rows` only when the listing is the whole table
         (its `totalCount` is the table's row count)."""
 
         def fetch(offset: int, count: int) -> Page[R]:
             query = {**params, "offset": str(offset), "count": str(count)}
-            page = read(self.call("GET", path, operation, params=query))
+            page = read(self.raw("GET", path, operation, params=query))
             request.progress.total(page.total, part=frozenset(params.items()))  # totalCount, of each listing
             return page
 
@@ -106,21 +110,21 @@ class PagedTable(ActOnTable):
             return None
         path, operation, params, read = self.counted
         total = sum(
-            read(self.call("GET", path, operation, params={**params, **extra, "offset": "0", "count": "1"})).total
+            read(self.raw("GET", path, operation, params={**params, **extra, "offset": "0", "count": "1"})).total
             for extra in listings
         )
         schema = request.schema(self.info)
         return pa.RecordBatchReader.from_batches(schema, [pa.record_batch([pa.array([total], pa.int64())], schema)])
 
     #: What `aggregate` pages: the path, operation, base parameters and page reader of a plain scan.
-    counted: tuple[str, Operation, Mapping[str, str], Callable[[Any], Page[Any]]]
+    counted: tuple[str, Operation, Mapping[str, str], Callable[[bytes], Page[Any]]]
 
     def key(self, row: Row) -> Hashable:
         """A listing row's key (a record the API sends as a JSON object)."""
         value = row[self.info.key_columns[0].api_name]
         return value if isinstance(value, str | int) else repr(value)
 
-    def reader(self, request: ScanRequest, pages: Iterator[list[Row]]) -> pa.RecordBatchReader:
+    def reader(self, request: ScanRequest, pages: Iterator[Sequence[Row]]) -> pa.RecordBatchReader:
         wanted = self.wanted(request)
         return pa.RecordBatchReader.from_batches(self.schema(wanted), (batch(rows, wanted) for rows in pages))
 
@@ -166,7 +170,15 @@ class RecordsTable(PagedTable):
         self.fields = ["_contact_id_", *self.headers, "created_date", "modified_date"]
         self.counted = (self.path, client.DOWNLOAD, {"datequalifiers": "true"}, self._records)
 
-    def _records(self, body: Any) -> Page[Values]:
+    def _records(self, content: bytes, wanted: Sequence[Column] = ()) -> Page[Values]:
+        """A download page: read by Arrow's JSON reader (no GIL, no Python object per value) into `ValueLists`
+        when it is all text in our column order, with the batch of the `wanted` columns made here too (on the
+        thread that fetched the page: the scan's own thread only hands batches on); else parsed and put in our
+        order here."""
+        arrow = _download_page(content, self.fields, wanted)
+        if arrow is not None:
+            return arrow
+        body = orjson.loads(content)
         headers = body.get("headers", [])
         data: list[Values] = body.get("data", [])
         if headers != self.fields[: len(headers)]:
@@ -178,10 +190,14 @@ class RecordsTable(PagedTable):
 
     def scan(self, request: ScanRequest) -> pa.RecordBatchReader:
         wanted = self.wanted(request)
-        batches = (batch_of_values(rows, self.fields, wanted) for rows in self._pages(request))
+        batches = (self._batch(rows, wanted) for rows in self._pages(request))
         return pa.RecordBatchReader.from_batches(self.schema(wanted), batches)
 
-    def _pages(self, request: ScanRequest) -> Iterator[list[Values]]:
+    def _batch(self, rows: Sequence[Values], wanted: Sequence[Column]) -> pa.RecordBatch:
+        found = rows.batch if isinstance(rows, ValueLists) else None
+        return found if found is not None else batch_of_values(list(rows), self.fields, wanted)
+
+    def _pages(self, request: ScanRequest) -> Iterator[Sequence[Values]]:
         predicate = request.predicate
         if never_holds(predicate, ALWAYS_FILLED):
             return iter([[]])
@@ -196,7 +212,13 @@ class RecordsTable(PagedTable):
         params |= time_window(predicate, "Modified").params("modafter", "modbefore")
         params |= time_window(predicate, "Created").params("createdafter", "createdbefore")
         return self.pages(
-            request, self.path, client.DOWNLOAD, params, self._records, _record_key, known_rows=request.known_rows
+            request,
+            self.path,
+            client.DOWNLOAD,
+            params,
+            functools.partial(self._records, wanted=self.wanted(request)),
+            _record_key,
+            known_rows=request.known_rows,
         )
 
     def _by_id(self, ids: Sequence[str]) -> list[Values]:
@@ -216,7 +238,7 @@ class RecordsTable(PagedTable):
         lookup = f"/api/1/list/lookup/{path_segment(self.list_id)}"
         for email in emails:
             if email:
-                for row in self._records(self.call("GET", lookup, client.LOOKUP, params={"email": email})).rows:
+                for row in self._records(self.raw("GET", lookup, client.LOOKUP, params={"email": email})).rows:
                     seen.setdefault(_record_key(row), row)
         return list(seen.values())
 
@@ -305,7 +327,73 @@ DEFAULT_HEADERS = ("First Name", "Last Name", EMAIL)
 _record_key: Callable[[Values], Hashable] = operator.itemgetter(0)
 
 
-def _listing(body: Any) -> Page[Row]:
+class ValueLists(KeyedRows[Values]):
+    """A download page's records as Arrow's `list<string>` array, keyed by their `_contact_id_`s (read by one
+    kernel), with the scan's batch of them when it could be made (`batch_of_lists`). A record taken out one at a
+    time is its Python list of values, as a parsed page has it."""
+
+    def __init__(self, values: pa.ListArray, keys: Sequence[Hashable], batch: pa.RecordBatch | None) -> None:
+        self.values = values
+        self.keys = keys
+        self.batch = batch
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> Values: ...
+    @overload
+    def __getitem__(self, index: slice) -> ValueLists: ...
+    def __getitem__(self, index: int | slice) -> Values | ValueLists:
+        if isinstance(index, slice):
+            batch = None if self.batch is None else self.batch[index]
+            return ValueLists(self.values[index], self.keys[index], batch)
+        values: Values = self.values[index].as_py()
+        return values
+
+
+#: A download page as Arrow's JSON reader takes it: the records' values as text (a number or a flag among them
+#: fails the read, and the page is parsed value by value instead).
+_DOWNLOAD = pa.schema(
+    [
+        pa.field("totalCount", pa.int64()),
+        pa.field("headers", pa.list_(TEXT)),
+        pa.field("data", pa.list_(pa.list_(TEXT))),
+    ]
+)
+
+
+def _download_page(content: bytes, fields: Sequence[str], wanted: Sequence[Column]) -> Page[Values] | None:
+    """A download page read by Arrow's JSON reader, with the batch of its `wanted` columns, or None when it can't
+    be (not all text, or columns in another order than `fields`: the list changed since it was described)."""
+    try:
+        table = pa_json.read_json(
+            io.BytesIO(content),
+            read_options=pa_json.ReadOptions(block_size=len(content) + 1, use_threads=False),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=_DOWNLOAD, unexpected_field_behavior="ignore", newlines_in_values=True
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != 1 or table.column("totalCount").null_count:
+        return None
+    headers = table.column("headers")[0].as_py() or []
+    if headers != list(fields[: len(headers)]):
+        return None
+    values = table.column("data").combine_chunks().flatten()
+    if values.null_count or (len(values) and pc.min(pc.list_value_length(values)).as_py() < 1):
+        return None  # a record that is NULL or has no values: the parsed page says what is wrong
+    keys = pc.list_element(values, 0).to_pylist() if len(values) else []
+    try:
+        batch = batch_of_lists(values, fields, wanted)
+    except (ValueError, pa.ArrowException):
+        batch = None  # a value the converters refuse: the scan converts this page value by value, naming it
+    return Page(ValueLists(values, keys, batch), table.column("totalCount")[0].as_py())
+
+
+def _listing(content: bytes) -> Page[Row]:
+    body = orjson.loads(content)
     return Page(list(body.get("result", [])), int(body["totalCount"]))
 
 
@@ -373,7 +461,8 @@ def _types_only(predicate: Predicate) -> bool:
     return False
 
 
-def _messages(body: Any) -> Page[Row]:
+def _messages(content: bytes) -> Page[Row]:
+    body = orjson.loads(content)
     return Page(list(body.get("msgresult", [])), int(body["totalCount"]))
 
 

@@ -40,6 +40,17 @@ class Page(Generic[Row]):
     total: int
 
 
+class KeyedRows(Sequence[Row]):
+    """Rows whose keys were read with the page (by column, not by a call per row): the pager takes `keys` instead of
+    asking each row for its key, and hands a page on as it is. A slice is keyed rows too."""
+
+    keys: Sequence[Hashable]
+
+
+def _keys(rows: Sequence[Row], key: Callable[[Row], Hashable]) -> Sequence[Hashable]:
+    return rows.keys if isinstance(rows, KeyedRows) else list(map(key, rows))
+
+
 @dataclass(frozen=True)
 class _Step(Generic[Row]):
     fresh: Sequence[Row]
@@ -65,7 +76,7 @@ def offset_pages(
     slots: threading.Semaphore | None = None,
     limit: int | None = None,
     known_rows: int | None = None,
-) -> Iterator[list[Row]]:
+) -> Iterator[Sequence[Row]]:
     """Pages of rows, each record once; `fetch(offset, count)` reads one page, `key` names a record. Pages after
     the first are fetched `concurrency` at a time (under `slots`), only as far as `limit` rows when it is given.
 
@@ -76,7 +87,7 @@ def offset_pages(
     count = min(page_size + 1, MAX_COUNT)
 
     def begin(page: Page[Row], restarts: int) -> _Step[Row]:
-        rows = list(page.rows)
+        rows = page.rows
         return _Step(rows, len(rows), key(rows[-1]) if rows else None, page.total, restarts)
 
     def start(restarts: int) -> _Step[Row]:
@@ -89,7 +100,7 @@ def offset_pages(
 
     def after(step: _Step[Row], page: Page[Row]) -> _Step[Row]:
         """The step a page read at `step.offset - 1` makes, or a restart when the records moved."""
-        rows = list(page.rows)
+        rows = page.rows
         if not rows or key(rows[0]) != step.last or page.total != step.total:
             return start(step.restarts + 1)
         fresh = rows[1:]
@@ -103,11 +114,12 @@ def offset_pages(
 
     emitted: set[Hashable] = set()
 
-    def handed(step: _Step[Row]) -> list[Row] | None:
+    def handed(step: _Step[Row]) -> Sequence[Row] | None:
         # After a restart the pages repeat what was handed out already: only the rest goes on.
-        keys = list(map(key, step.fresh))
+        keys = _keys(step.fresh, key)
+        out: Sequence[Row]
         if emitted.isdisjoint(keys):
-            out = list(step.fresh)  # the usual case: a page of records not seen yet
+            out = step.fresh  # the usual case: a page of records not seen yet
         else:
             out = [row for row, k in zip(step.fresh, keys, strict=True) if k not in emitted]
         emitted.update(keys)

@@ -1,17 +1,18 @@
-"""Pages decoded by Arrow kernels (`types.batch_of_values`, `types.batch`) against the per-value converters they
-stand in for: the same batch for all-text pages, pages mixing numbers and text, short rows, and text Arrow's
-parsers refuse but Python's `int()` takes."""
+"""Pages decoded by Arrow kernels (`types.batch_of_values`, `types.batch`, and a download page read by Arrow's JSON
+reader, `lists._download_page`) against the per-value converters they stand in for: the same batch for all-text
+pages, pages mixing numbers and text, short rows, and text Arrow's parsers refuse but Python's `int()` takes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.acton import types
+from connectors.acton import lists, types
 from federation.table import Column
 
 FIELDS = ["_contact_id_", "Name", "Score", "Opted", "created_date"]
@@ -91,3 +92,37 @@ def test_any_page_decodes_as_value_by_value(rows: list[list[object]]) -> None:
             types.batch_of_values(rows, FIELDS, COLUMNS)
         return
     assert types.batch_of_values(rows, FIELDS, COLUMNS).to_pylist() == expected.to_pylist()
+
+
+def downloaded(rows: list[list[object]], headers: Sequence[str] = FIELDS) -> bytes:
+    return orjson.dumps(
+        {"listId": "l-1", "offset": 0, "count": 1000, "totalCount": 40, "headers": headers, "data": rows}
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(value, min_size=5, max_size=5), max_size=6), st.integers(0, 3))
+def test_a_download_page_read_by_arrow_equals_value_by_value(rows: list[list[object]], cut: int) -> None:
+    page = lists._download_page(downloaded(rows), FIELDS, COLUMNS)
+    if page is None:
+        # Only a page with a number or a flag among its values is left to the parsed path.
+        assert any(not isinstance(v, str) for row in rows for v in row)
+        return
+    assert page.total == 40
+    assert isinstance(page.rows, lists.ValueLists)
+    assert list(page.rows.keys) == [row[0] for row in rows]
+    try:
+        expected = reference(rows, COLUMNS)
+    except (ValueError, TypeError, pa.ArrowInvalid, OverflowError):
+        # A malformed number: the page's batch is left to the scan, whose per-value converters name it.
+        assert page.rows.batch is None
+        return
+    assert page.rows.batch is not None
+    assert page.rows[cut:].batch.to_pylist() == expected[cut:].to_pylist()  # type: ignore[attr-defined]
+    assert [list(row) for row in page.rows[cut:]] == rows[cut:]
+
+
+def test_a_download_page_in_another_column_order_is_left_to_the_parsed_path() -> None:
+    rows: list[list[object]] = [["l-1:0", "Ann", "12", "true", "1"]]
+    assert lists._download_page(downloaded(rows, ["_contact_id_", "Score", "Name"]), FIELDS, COLUMNS) is None
+    assert lists._download_page(downloaded(rows), FIELDS, COLUMNS) is not None
