@@ -28,7 +28,7 @@ from duckdb._sources import ArrowScanSource
 from duckdb._sources.nodes import Binary, Col, In, Lit, Node, Postfix, Unary, Untranslatable, exact_value
 from duckdb._sources.to_arrow import to_arrow
 
-from federation.cancel import Statement, current_statement, within
+from federation.cancel import Statement, within
 from federation.errors import Error, Interrupted, MissingFilterError, StaleMetadata
 from federation.failures import CTRL_C, Failures
 from federation.planner import ScanHint
@@ -319,9 +319,7 @@ class AggregateSource(_Reporting):
         """`sql` run by DuckDB over a scan of `table` registered as `planner.SCANNED`, on a connection of its own."""
         failures = Failures(self.failures.progress)
         with duckdb.connect() as duck:
-            scan = TableSource(
-                table, name=SCANNED, pushdown=self.pushdown, failures=failures, statement=current_statement()
-            )
+            scan = TableSource(table, name=SCANNED, pushdown=self.pushdown, failures=failures, statement=self.statement)
             register(duck, scan)
             try:
                 result = duck.sql(sql).to_arrow_table()
