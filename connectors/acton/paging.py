@@ -51,6 +51,10 @@ def _keys(rows: Sequence[Row], key: Callable[[Row], Hashable]) -> Sequence[Hasha
     return rows.keys if isinstance(rows, KeyedRows) else list(map(key, rows))
 
 
+def _key_at(rows: Sequence[Row], index: int, key: Callable[[Row], Hashable]) -> Hashable:
+    return rows.keys[index] if isinstance(rows, KeyedRows) else key(rows[index])
+
+
 @dataclass(frozen=True)
 class _Step(Generic[Row]):
     fresh: Sequence[Row]
@@ -88,7 +92,7 @@ def offset_pages(
 
     def begin(page: Page[Row], restarts: int) -> _Step[Row]:
         rows = page.rows
-        return _Step(rows, len(rows), key(rows[-1]) if rows else None, page.total, restarts)
+        return _Step(rows, len(rows), _key_at(rows, -1, key) if rows else None, page.total, restarts)
 
     def start(restarts: int) -> _Step[Row]:
         if restarts > MAX_RESTARTS:
@@ -101,10 +105,10 @@ def offset_pages(
     def after(step: _Step[Row], page: Page[Row]) -> _Step[Row]:
         """The step a page read at `step.offset - 1` makes, or a restart when the records moved."""
         rows = page.rows
-        if not rows or key(rows[0]) != step.last or page.total != step.total:
+        if not rows or _key_at(rows, 0, key) != step.last or page.total != step.total:
             return start(step.restarts + 1)
         fresh = rows[1:]
-        last = key(fresh[-1]) if fresh else step.last
+        last = _key_at(fresh, -1, key) if fresh else step.last
         return _Step(fresh, step.offset + len(fresh), last, step.total, step.restarts)
 
     def following(step: _Step[Row]) -> _Step[Row] | None:
@@ -112,18 +116,28 @@ def offset_pages(
             return None
         return after(step, fetch(step.offset - 1, count))
 
+    #: The keys handed out, a page's at a time; as one set (`emitted`) only once the records moved: until a
+    #: restart every page starts after the record the last one ended with, so none repeats.
+    handed_keys: list[Sequence[Hashable]] = []
     emitted: set[Hashable] = set()
+    any_key = False
 
     def handed(step: _Step[Row]) -> Sequence[Row] | None:
-        # After a restart the pages repeat what was handed out already: only the rest goes on.
+        nonlocal any_key
         keys = _keys(step.fresh, key)
-        out: Sequence[Row]
-        if emitted.isdisjoint(keys):
-            out = step.fresh  # the usual case: a page of records not seen yet
-        else:
+        any_key = any_key or bool(keys)
+        out: Sequence[Row] = step.fresh
+        if not step.restarts:
+            handed_keys.append(keys)
+            return out if out or not any_key else None
+        # After a restart the pages repeat what was handed out already: only the rest goes on.
+        for earlier in handed_keys:
+            emitted.update(earlier)
+        handed_keys.clear()
+        if not emitted.isdisjoint(keys):
             out = [row for row, k in zip(step.fresh, keys, strict=True) if k not in emitted]
         emitted.update(keys)
-        return out if out or not emitted else None
+        return out if out or not any_key else None
 
     def later(offsets: Sequence[int], *, with_first: bool = False) -> Generator[Page[Row], None, None]:
         """The pages at `offsets` (each read from one record early), after the first page when `with_first`."""
