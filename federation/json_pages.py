@@ -1,14 +1,26 @@
-"""A JSON page's records as Arrow columns, parsed and typed by Arrow's JSON reader: in C++, without the GIL, so the
-next page downloads (and DuckDB consumes the last) meanwhile, where `orjson` plus a Python list per column holds
-the GIL for the whole page."""
+"""A JSON page read by Arrow's JSON reader: in C++, without the GIL, so the next page downloads (and DuckDB consumes
+the last) meanwhile, where `orjson` plus a Python list per column holds the GIL for the whole page. `json_records`
+gives a page's records as typed columns; `json_document` the whole body, for a connector that reads more of it."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.json as pa_json
+
+
+def json_document(body: bytes, schema: pa.Schema) -> pa.Table:
+    """`body`, one JSON object, as a one-row table of `schema`'s fields (any other field ignored, a missing one
+    NULL), read by Arrow's JSON reader from the bytes themselves (no copy, no Python call back for input); raises
+    `pa.ArrowInvalid` when the body doesn't fit `schema`."""
+    return pa_json.read_json(
+        pa.BufferReader(body),
+        read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True
+        ),
+    )
 
 
 def json_records(body: bytes, path: Sequence[str], fields: Sequence[pa.Field]) -> list[pa.Array] | None:
@@ -23,15 +35,7 @@ def json_records(body: bytes, path: Sequence[str], fields: Sequence[pa.Field]) -
     for name in reversed(path[1:]):
         kind = pa.struct([pa.field(name, kind)])
     try:
-        table = pa_json.read_json(
-            io.BytesIO(body),
-            read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
-            parse_options=pa_json.ParseOptions(
-                explicit_schema=pa.schema([pa.field(path[0], kind)]),
-                unexpected_field_behavior="ignore",
-                newlines_in_values=True,
-            ),
-        )
+        table = json_document(body, pa.schema([pa.field(path[0], kind)]))
     except pa.ArrowInvalid:
         return None
     if table.num_rows != 1:

@@ -23,7 +23,6 @@ from typing import Any, TypeVar, overload
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
 from connectors.acton import client
 from connectors.acton.base import MAX_LOOKUPS, ActOnTable, reads
@@ -45,6 +44,7 @@ from connectors.acton.types import (
 )
 from federation.errors import Error, IntegrityError
 from federation.http import HttpClient, Operation
+from federation.json_pages import json_document
 from federation.paging import account_slots
 from federation.predicates import And, Comparison, InList, Operator, Or, Predicate
 from federation.table import Aggregate, AggregateCall, AggregateRequest, Column, ScanRequest, TableInfo, WriteResult
@@ -367,13 +367,7 @@ def _download_page(content: bytes, fields: Sequence[str], wanted: Sequence[Colum
     """A download page read by Arrow's JSON reader, with the batch of its `wanted` columns, or None when it can't
     be (not all text, or columns in another order than `fields`: the list changed since it was described)."""
     try:
-        table = pa_json.read_json(
-            io.BytesIO(content),
-            read_options=pa_json.ReadOptions(block_size=len(content) + 1, use_threads=False),
-            parse_options=pa_json.ParseOptions(
-                explicit_schema=_DOWNLOAD, unexpected_field_behavior="ignore", newlines_in_values=True
-            ),
-        )
+        table = json_document(content, _DOWNLOAD)
     except pa.ArrowInvalid:
         return None
     if table.num_rows != 1 or table.column("totalCount").null_count:

@@ -7,16 +7,15 @@ datetimes and times arrive as strings and are cast afterwards, since the JSON re
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
 from federation.errors import DataError
+from federation.json_pages import json_document
 from federation.predicates import ALL_OPERATORS, Operator
 from federation.table import Column
 
@@ -130,11 +129,7 @@ class PageDecoder:
 
     def decode(self, body: bytes) -> Page:
         try:
-            table = pa_json.read_json(
-                io.BytesIO(body),
-                read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
-                parse_options=pa_json.ParseOptions(explicit_schema=self._wire, unexpected_field_behavior="ignore"),
-            )
+            table = json_document(body, self._wire)
         except pa.ArrowInvalid as error:
             raise DataError(f"a query page did not match the described field types: {error}") from None
         records = table.column("records").combine_chunks().flatten()
