@@ -6,9 +6,10 @@ read here without SQLAlchemy, so that `federation.connect` never pays for import
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -21,18 +22,29 @@ if TYPE_CHECKING:
 GROUP = "duckfed.connectors"
 
 
+@functools.cache
+def _registered() -> dict[str, EntryPoint]:
+    """The installed connectors' entry points by scheme, read once: reading them scans the metadata of every
+    installed distribution (4 ms in a bare install, 12 ms in a full one), and SQLAlchemy's engine and a connection
+    each ask."""
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
 def schemes() -> list[str]:
     """Every installed source scheme."""
-    return sorted(ep.name for ep in entry_points(group=GROUP))
+    return sorted(_registered())
 
 
 def connector_class(scheme: str) -> type[Connector]:
     """The connector class registered for `scheme`."""
-    found = [ep for ep in entry_points(group=GROUP) if ep.name == scheme.lower()]
-    if not found:
+    found = _registered().get(scheme.lower())
+    if found is None:
         known = ", ".join(schemes())
         raise ConfigurationError(f"unknown source {scheme!r}; installed sources are: {known}")
-    cls = found[0].load()
+    cls = found.load()
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise ConfigurationError(f"entry point {scheme!r} does not name a Connector")
     return cls
