@@ -1,13 +1,19 @@
 """A JSON page read by Arrow's JSON reader: in C++, without the GIL, so the next page downloads (and DuckDB consumes
 the last) meanwhile, where `orjson` plus a Python list per column holds the GIL for the whole page. `json_records`
-gives a page's records as typed columns; `json_document` the whole body, for a connector that reads more of it."""
+gives a page's records as typed columns; `json_document` the whole body, for a connector that reads more of it.
+`key_values` reads one key's last value straight from the bytes, for a next request that needs only that."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
+
+#: A JSON value `key_values` reads: an integer (not a float's digits) or a string.
+_SCALAR = re.compile(rb'\s*(-?(?:0|[1-9][0-9]*)(?![.eE0-9])|"(?:[^"\\]|\\.)*")')
 
 
 def json_document(body: bytes, schema: pa.Schema) -> pa.Table:
@@ -49,3 +55,26 @@ def json_records(body: bytes, path: Sequence[str], fields: Sequence[pa.Field]) -
     if records.null_count:
         return None  # a record that is not an object
     return list(records.flatten())
+
+
+def key_values(body: bytes, name: str) -> tuple[int, object] | None:
+    """How many times `name` is a key of an object in the JSON `body`, and its value the last time; None when it
+    never is, or that value is neither an integer nor a string. Read by byte search (tens of microseconds for a page
+    that takes milliseconds to parse), so a next request that needs only the last record's key goes out before the
+    page is decoded.
+
+    Exact for valid JSON whose keys are written compactly as themselves (`"id":`, as compact JSON writers send them,
+    not `"id" :` or `\\u` escapes: those find nothing or too little): every `"` inside a string is escaped, so
+    `"name":` not after a backslash is always that key. The caller vouches that each record holds the key once and
+    nothing else does, and checks the count and value against the decoded page (which also finds a body that is no
+    valid JSON)."""
+    key = orjson.dumps(name) + b":"
+    count = body.count(key) - body.count(b"\\" + key)
+    end = len(body)
+    while count:
+        at = body.rfind(key, 0, end)
+        if body[at - 1 : at] != b"\\":
+            value = _SCALAR.match(body, at + len(key))
+            return None if value is None else (count, orjson.loads(value.group(1)))
+        end = at
+    return None

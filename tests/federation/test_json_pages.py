@@ -1,12 +1,15 @@
-"""`json_records`: a JSON page's records as Arrow columns, or None for what it can't take as the given types."""
+"""`json_records`: a JSON page's records as Arrow columns, or None for what it can't take as the given types; and
+`key_values`: a key's count and last value read from the bytes, exactly what the parsed body holds."""
 
 from __future__ import annotations
 
 import orjson
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from federation.json_pages import json_records
+from federation.json_pages import json_records, key_values
 
 FIELDS = [pa.field("id", pa.int64()), pa.field("name", pa.string()), pa.field("score", pa.float64())]
 
@@ -57,3 +60,28 @@ def test_a_repeated_field_or_none_is_none() -> None:
 def test_an_empty_list() -> None:
     found = json_records(orjson.dumps({"records": []}), ("records",), FIELDS)
     assert found is not None and [len(a) for a in found] == [0, 0, 0]
+
+
+# -- key_values: a key's count and last value, read from the bytes -------------------------------------------------
+
+key = st.integers(-(2**63), 2**63 - 1) | st.text(max_size=6)
+#: Other keys and values that look like the key from inside a string: quotes, backslashes and colons around `id`.
+tricky = st.text(alphabet=st.sampled_from(['"', "\\", ":", "i", "d", "{", " ", "é"]), max_size=12)
+others = st.dictionaries(tricky.filter(lambda text: text != "id"), tricky, max_size=3)
+record = st.builds(lambda before, value, after: {**before, "id": value, **after}, others, key, others)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(record), st.booleans())
+def test_key_values_reads_what_the_parsed_body_holds(records: list[dict[str, object]], indented: bool) -> None:
+    body = orjson.dumps({"records": records, "total": 9}, option=orjson.OPT_INDENT_2 if indented else 0)
+    found = key_values(body, "id")
+    assert found == ((len(records), records[-1]["id"]) if records else None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"id":1.5}', b'{"id":1e3}', b'{"id":null}', b'{"id":true}', b'{"id":{"a":1}}', b'{"id" :1}', b'{"x":"a"}'],
+)
+def test_key_values_of_another_value_or_form_is_none(body: bytes) -> None:
+    assert key_values(body, "id") is None

@@ -1,9 +1,12 @@
 """Template pages read by Arrow's JSON reader (`types.decode_page`) against the parsed-records path (`types.batch`):
-the same batch for every page the reader takes, and None (so `batch` reads it) for a value of another JSON type."""
+the same batch for every page the reader takes, and None (so `batch` reads it) for a value of another JSON type.
+And a scan's next request sent from what a page's bytes say (`json_pages.key_values`), checked against the page."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
@@ -11,7 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.template import types
+import federation
+from connectors.template import table, types
+from connectors.template.emulator import TemplateEmulator
+from federation.errors import InternalError
+from federation.json_pages import key_values
+
+from ...template_source import template_properties
 
 COLUMNS = [
     types.column({"name": "id", "type": "integer", "key": True, "nullable": False}),
@@ -53,3 +62,42 @@ def test_any_page_decodes_as_the_parsed_records_do(records: list[dict[str, objec
 @pytest.mark.parametrize("record", [{"id": "1"}, {"id": 1, "balance": 12.5}, {"id": 1, "active": 1}])
 def test_a_value_of_another_json_type_goes_to_the_parsed_records(record: dict[str, object]) -> None:
     assert types.decode_page(orjson.dumps({"records": [record]}), COLUMNS) is None
+
+
+# -- a scan's next request, from what the page's bytes say ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[TemplateEmulator]:
+    with TemplateEmulator(records=1200) as running:
+        yield running
+
+
+def scan(emulator: TemplateEmulator, directory: Path) -> tuple[list[tuple[object, ...]], int]:
+    """Every contact's id and name in three pages of 500, and the calls that listed them."""
+    before = emulator.calls_by_kind["records"]
+    props = {**template_properties(emulator, directory, PageSize="500"), "scheme": "template"}
+    with federation.connect({"src": props}) as con:
+        rows = con.execute("SELECT id, name FROM src.contacts ORDER BY id").fetchall()
+    return rows, emulator.calls_by_kind["records"] - before
+
+
+def test_pages_whose_bytes_say_nothing_are_decoded_first_with_the_same_rows_and_calls(
+    emulator: TemplateEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = scan(emulator, tmp_path)
+    assert len(read[0]) == 1200 and read[1] == 3
+    monkeypatch.setattr(table, "key_values", lambda body, name: None)
+    assert scan(emulator, tmp_path) == read
+
+
+def test_a_page_misread_from_its_bytes_fails_the_scan_before_a_later_page_is_returned(
+    emulator: TemplateEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def misread(body: bytes, name: str) -> tuple[int, object] | None:
+        found = key_values(body, name)
+        return None if found is None else (found[0], int(str(found[1])) - 1)
+
+    monkeypatch.setattr(table, "key_values", misread)
+    with pytest.raises(InternalError, match=r"a page of contacts holds 500 records ending at key 500, but its bytes"):
+        scan(emulator, tmp_path)
