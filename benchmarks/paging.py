@@ -9,6 +9,9 @@ client). Two tables, medians of `--repeat` runs:
    HTTP requests that scan sent (recorded from the connection's own HTTP client), sent again by the same client,
    with as many at once as the scan had in flight, and each body read but not decoded. Rate limits are lifted on
    both sides for this table (the RateLimit property, the emulator's quotas): it measures paging, not quotas.
+   The emulator's process still runs on this machine's cores, so the scan's CPU is shown too: this process's
+   (decoding, DuckDB) and the emulator's (rendering), and the least time the cores can do both in (their sum over
+   the cores). Where that CPU bound is above the floor, the last column is the scan's ratio to it.
 2. Latency. The emulator adds 150 ms to every call; the table has about 10 pages (PageSize chosen per source).
    The bound is ceil(P / k) x 150 ms, with P the pages the scan requested (counted by the emulator) and k the
    table's declared `max_concurrency`. A scan asks for later pages only once the first has shown there are more
@@ -24,6 +27,7 @@ import concurrent.futures
 import gc
 import math
 import multiprocessing
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -38,6 +42,8 @@ from federation.connection import Connection
 from federation.sandbox import Sandbox
 
 LATENCY = 0.15
+#: The cores the scan and its emulator share.
+CORES = len(os.sched_getaffinity(0))
 UNTHROTTLED = {"RateLimit": "100000/second"}
 
 
@@ -85,6 +91,8 @@ def serve(scheme: str, records: int, pipe: Pipe) -> None:
                 server.reset_counts()
             elif command == "counts":
                 pipe.send((dict(server.calls_by_kind), server.max_in_flight))  # type: ignore[attr-defined]
+            elif command == "cpu":
+                pipe.send(time.process_time())
 
 
 class Emulator:
@@ -98,7 +106,7 @@ class Emulator:
 
     def command(self, *command: object) -> Any:
         self.pipe.send(command)
-        return self.pipe.recv() if command[0] == "counts" else None
+        return self.pipe.recv() if command[0] in ("counts", "cpu") else None
 
     def stop(self) -> None:
         self.pipe.send(("stop",))
@@ -122,8 +130,25 @@ def scan(con: Connection, case: Case) -> int:
     return int(con.sql(f'SELECT * FROM s."{case.table}"').arrow().read_all().num_rows)
 
 
-def full_scan(case: Case, records: int, repeat: int) -> tuple[float, float, int, int]:
-    """Median seconds of the scan and of its download-only floor, the rows, and the calls in flight at most."""
+@dataclass(frozen=True)
+class FullScan:
+    """Medians of a case's full scans: seconds of the scan and of its floor, and the CPU seconds the scan took in
+    this process (DuckDB's threads included) and in the emulator's; with the rows and the calls in flight at most."""
+
+    scan: float
+    floor: float
+    client_cpu: float
+    emulator_cpu: float
+    rows: int
+    in_flight: int
+
+    @property
+    def cpu_bound(self) -> float:
+        """The least time this machine's cores can do the scan's work in, client and emulator together."""
+        return (self.client_cpu + self.emulator_cpu) / CORES
+
+
+def full_scan(case: Case, records: int, repeat: int) -> FullScan:
     emulator = Emulator(case.scheme, records)
     try:
         emulator.command("quotas")
@@ -149,12 +174,16 @@ def full_scan(case: Case, records: int, repeat: int) -> tuple[float, float, int,
                 with concurrent.futures.ThreadPoolExecutor(in_flight) as pool:
                     list(pool.map(download, requests))
 
-        scans, floors = [], []
+        scans, floors, client_cpu, emulator_cpu = [], [], [], []
         for _ in range(repeat):
+            ours, theirs = time.process_time(), emulator.command("cpu")
             scans.append(timed(lambda: scan(con, case)))
+            client_cpu.append(time.process_time() - ours)
+            emulator_cpu.append(emulator.command("cpu") - theirs)
             floors.append(timed(floor))
         con.close()
-        return statistics.median(scans), statistics.median(floors), rows, in_flight
+        median = statistics.median
+        return FullScan(median(scans), median(floors), median(client_cpu), median(emulator_cpu), rows, int(in_flight))
     finally:
         emulator.stop()
 
@@ -205,12 +234,17 @@ def main() -> None:
     cases = [CASES[name] for name in args.sources.split(",")]
 
     print(f"Full scan of each main table ({args.records:,} records generated), median of {args.repeat} runs\n")
-    print(f"{'source':<16} {'table':<16} {'rows':>8} {'in flight':>9} {'scan s':>8} {'floor s':>8} {'ratio':>6}")
+    print(
+        f"{'source':<16} {'table':<16} {'rows':>8} {'in flight':>9} {'scan s':>8} {'floor s':>8} {'ratio':>6} "
+        f"{'client CPU s':>12} {'emulator CPU s':>14} {'CPU bound s':>11} {'ratio':>6}"
+    )
     for case in cases:
-        scan_s, floor_s, rows, in_flight = full_scan(case, args.records, args.repeat)
+        found = full_scan(case, args.records, args.repeat)
+        bound = max(found.floor, found.cpu_bound)
         print(
-            f"{case.scheme:<16} {case.table:<16} {rows:>8,} {in_flight:>9} {scan_s:>8.2f} {floor_s:>8.2f} "
-            f"{scan_s / floor_s:>5.2f}x"
+            f"{case.scheme:<16} {case.table:<16} {found.rows:>8,} {found.in_flight:>9} {found.scan:>8.2f} "
+            f"{found.floor:>8.2f} {found.scan / found.floor:>5.2f}x {found.client_cpu:>12.2f} "
+            f"{found.emulator_cpu:>14.2f} {found.cpu_bound:>11.2f} {found.scan / bound:>5.2f}x"
         )
 
     print(f"\nAbout 10 pages at {LATENCY * 1000:.0f} ms a call: time / bound, median of {args.repeat} runs\n")

@@ -69,7 +69,9 @@ def key_values(body: bytes, name: str) -> tuple[int, object] | None:
     nothing else does, and checks the count and value against the decoded page (which also finds a body that is no
     valid JSON)."""
     key = orjson.dumps(name) + b":"
-    count = body.count(key) - body.count(b"\\" + key)
+    count = body.count(key)
+    if b"\\" in body:  # one memchr; most pages escape nothing, and only an escape can hide the key in a string
+        count -= body.count(b"\\" + key)
     end = len(body)
     while count:
         at = body.rfind(key, 0, end)

@@ -27,7 +27,7 @@ import concurrent.futures
 import queue
 import threading
 from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from federation.cancel import carried
 
@@ -116,6 +116,18 @@ def chained(
         stream.close()
 
 
+@overload
+def parallel(
+    fetch: Callable[[T], R],
+    requests: Sequence[T],
+    decode: None = None,
+    *,
+    concurrency: int,
+    slots: threading.Semaphore | None = None,
+) -> Generator[R, None, None]: ...
+
+
+@overload
 def parallel(
     fetch: Callable[[T], R],
     requests: Sequence[T],
@@ -123,17 +135,32 @@ def parallel(
     *,
     concurrency: int,
     slots: threading.Semaphore | None = None,
-) -> Generator[B, None, None]:
+) -> Generator[B, None, None]: ...
+
+
+def parallel(
+    fetch: Callable[[T], R],
+    requests: Sequence[T],
+    decode: Callable[[R], B] | None = None,
+    *,
+    concurrency: int,
+    slots: threading.Semaphore | None = None,
+) -> Generator[R | B, None, None]:
     """The decoded pages of `requests`, in order, with up to `concurrency` fetched at once (and at most `slots`
-    allows across the account), at most twice that many downloaded ahead of the caller."""
+    allows across the account), at most twice that many downloaded ahead of the caller. Without `decode` the pages
+    are handed out as `fetch` returns them (it decodes them itself, on the fetching threads)."""
     if not requests:
         return
     workers = max(1, concurrency)
     fetcher = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="duckfed-page")
-    decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckfed-decode")
+    decoder = (
+        None
+        if decode is None
+        else concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckfed-decode")
+    )
     stopped = threading.Event()
 
-    def one(request: T) -> concurrent.futures.Future[B]:
+    def one(request: T) -> R | concurrent.futures.Future[B]:
         if stopped.is_set():
             raise concurrent.futures.CancelledError
         if slots is None:
@@ -146,7 +173,7 @@ def parallel(
                 raw = fetch(request)
             finally:
                 slots.release()
-        return decoder.submit(decode, raw)
+        return raw if decoder is None or decode is None else decoder.submit(decode, raw)
 
     one = carried(one)  # the fetches are calls of the statement that reads the pages
     window = 2 * workers
@@ -162,16 +189,17 @@ def parallel(
                         finished.result()
                 waiting = [future for future in pending if not future.done()]
                 concurrent.futures.wait(waiting, return_when=concurrent.futures.FIRST_COMPLETED)
-            decoded = head.result()
+            fetched = head.result()
             pending.pop(0)
             if submitted < len(requests):
                 pending.append(fetcher.submit(one, requests[submitted]))
                 submitted += 1
-            yield decoded.result()
+            yield fetched.result() if isinstance(fetched, concurrent.futures.Future) else fetched
     finally:
         stopped.set()
         fetcher.shutdown(wait=False, cancel_futures=True)
-        decoder.shutdown(wait=False, cancel_futures=True)
+        if decoder is not None:
+            decoder.shutdown(wait=False, cancel_futures=True)
 
 
 _slots: dict[tuple[str, ...], tuple[int, threading.Semaphore]] = {}

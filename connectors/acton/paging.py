@@ -142,7 +142,7 @@ def offset_pages(
     def later(offsets: Sequence[int], *, with_first: bool = False) -> Generator[Page[Row], None, None]:
         """The pages at `offsets` (each read from one record early), after the first page when `with_first`."""
         requests = [(0, first_page)] * with_first + [(offset - 1, count) for offset in offsets]
-        return parallel(lambda r: fetch(*r), requests, lambda page: page, concurrency=concurrency, slots=slots)
+        return parallel(lambda r: fetch(*r), requests, concurrency=concurrency, slots=slots)
 
     guessed: list[int] = []
     if concurrency > 1 and limit is None and known_rows is not None and known_rows > first_page:

@@ -8,6 +8,7 @@ string for an empty field, which becomes NULL (and NULL is written back as an em
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -94,22 +95,38 @@ def batch_of_values(
 
 def batch_of_lists(nested: pa.ListArray, fields: Sequence[str], columns: Sequence[Column]) -> pa.RecordBatch | None:
     """Records as a `list<string>` array of value lists in the order of `fields`, as one batch; None when a record is
-    NULL or lacks a value a column needs (the caller converts the page value by value then).
+    NULL, or the records differ in length or lack a value a column needs (the caller converts the page value by value
+    then).
 
-    Kernels only: every empty field of the page becomes NULL in one pass, and each column is sliced out by
-    `list_element`."""
+    A few kernels for the whole page, not several per column: one `take` puts the page's values in column order, so
+    each column is a slice of it, and every empty field becomes NULL in one pass."""
     where = {name: i for i, name in enumerate(fields)}
     reach = max((where.get(col.api_name, -1) for col in columns), default=-1) + 1
-    if nested.null_count or (len(nested) and pc.min(pc.list_value_length(nested)).as_py() < reach):
+    rows = len(nested)
+    if nested.null_count:
         return None
-    emptied = pa.ListArray.from_arrays(nested.offsets, _emptied(nested.values))
+    width = 0
+    if rows:
+        lengths = pc.min_max(pc.list_value_length(nested)).as_py()
+        width = lengths["min"]
+        if width != lengths["max"] or width < reach:
+            return None
+    values = nested.flatten()  # the records' values, in record order (without what a slice of `nested` leaves out)
+    by_column = _emptied(values.take(_column_order(rows, width))) if rows else values
     arrays = [
-        _typed(pc.list_element(emptied, where[col.api_name]), col.type)
+        _typed(by_column.slice(where[col.api_name] * rows, rows), col.type)
         if col.api_name in where
-        else pa.nulls(len(nested), col.type)
+        else pa.nulls(rows, col.type)
         for col in columns
     ]
     return _batch(arrays, columns)
+
+
+@functools.lru_cache(maxsize=8)
+def _column_order(rows: int, width: int) -> pa.Array:
+    """Where each value of a `rows` x `width` page read record by record sits when read column by column (a page of
+    a list has one shape, page after page)."""
+    return pa.array([row * width + column for column in range(width) for row in range(rows)], pa.int32())
 
 
 def _batch(arrays: list[pa.Array], columns: Sequence[Column]) -> pa.RecordBatch:
