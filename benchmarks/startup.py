@@ -6,8 +6,13 @@ Each figure is the median over `--repeat` fresh interpreters (`python -c`), in o
 in a process of their own, started once, with a warm metadata cache and stored tokens, as a user's second process
 would find them. A first query is timed from the line after the import to its last row; "warm" is the same query
 on a new connection in the same process, which makes the same API calls (no login: tokens and metadata come from
-disk), so "first - warm" is the start-up cost beyond API time. Also shown: what each path imports of SQLAlchemy,
-sqlglot, httpx, pandas and authlib.
+disk), so "first - warm" is the start-up cost beyond API time. "+ import line" adds the line a user's script
+imports the path with (`import federation`; `from sqlalchemy import create_engine, text`, after which
+`create_engine` imports duckdb-engine and duckfed): the whole cold start of a fresh process, beyond API time.
+
+Also shown: what each path imports of SQLAlchemy, sqlglot, httpx, pandas and authlib; and, under each first query,
+what the libraries that path can't do without cost on their own, with one DuckDB connection (`COMPONENTS`), to
+set against its "+ import line": the difference is duckfed's own code.
 
 The processes read compiled bytecode, as an installed package's do: with `PYTHONDONTWRITEBYTECODE` in the
 environment every process would compile duckfed's own modules again (~0.08 s of a first query that no user's
@@ -56,9 +61,26 @@ import federation
 print(json.dumps({"seconds": time.perf_counter() - t, "loaded": [m for m in HEAVY if m in sys.modules]}))
 """
 
+#: What a first query can't do without, timed alone: the libraries each path must load (SQLAlchemy's own import and
+#: duckdb-engine's, which loads SQLAlchemy's PostgreSQL dialects and opens a DuckDB database to probe it; Arrow's
+#: compute and JSON modules; sqlglot with its DuckDB dialect, which the planner parses every statement with; httpx)
+#: and one DuckDB connection. A first query's time beyond this is what duckfed's own code costs.
+COMPONENTS = """
+import time, sys, json
+t = time.perf_counter()
+if sys.argv[1] == "sqlalchemy":
+    import sqlalchemy, duckdb_engine
+import duckdb, pyarrow, pyarrow.compute, pyarrow.json, sqlglot, httpx
+sqlglot.parse_one("SELECT 1", read="duckdb")
+duckdb.connect().close()
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
 FIRST_QUERY = """
 import time, sys, json
+t = time.perf_counter()
 import federation
+imported = time.perf_counter() - t
 PROPS = json.loads(sys.argv[1])
 SQL = "SELECT * FROM src.TABLE WHERE WHERE LIMIT 10"
 
@@ -74,7 +96,7 @@ first, rows = once()
 loaded = [m for m in HEAVY if m in sys.modules]
 warm, again = once()
 assert rows == again and rows, rows
-print(json.dumps({"seconds": first, "warm": warm, "loaded": loaded}))
+print(json.dumps({"seconds": first, "warm": warm, "imported": imported, "loaded": loaded}))
 """
 
 FIRST_SQLALCHEMY = """
@@ -98,7 +120,7 @@ first, rows = once()
 loaded = [m for m in HEAVY if m in sys.modules]
 warm, again = once()
 assert rows == again and rows, rows
-print(json.dumps({"seconds": first + imported, "warm": warm, "loaded": loaded}))
+print(json.dumps({"seconds": first, "warm": warm, "imported": imported, "loaded": loaded}))
 """
 
 
@@ -149,15 +171,24 @@ def table(results: dict[str, list[dict[str, object]]]) -> None:
     def median(title: str, key: str) -> float:
         return statistics.median(float(r[key]) for r in results[title])  # type: ignore[arg-type]
 
+    def cell(value: float | None, width: int) -> str:
+        return f"{value:>{width}.3f}" if value is not None else " " * width
+
     base = median("import duckdb, pyarrow", "seconds")
-    print(f"{'what':<44} {'seconds':>8} {'ratio':>6} {'warm':>6} {'beyond API':>10}  heavy modules loaded")
+    print(
+        f"{'what':<44} {'seconds':>8} {'ratio':>6} {'warm':>6} {'beyond API':>10} {'+ import line':>13}  "
+        "heavy modules loaded"
+    )
     for title, runs in results.items():
         seconds = median(title, "seconds")
         warm = median(title, "warm") if "warm" in runs[0] else None
-        loaded = runs[-1].get("loaded", [])
-        beyond = f"{seconds - warm:>10.3f}" if warm is not None else f"{'':>10}"
-        warm_text = f"{warm:>6.3f}" if warm is not None else f"{'':>6}"
-        print(f"{title:<44} {seconds:>8.3f} {seconds / base:>5.2f}x {warm_text} {beyond}  {', '.join(loaded)}")  # type: ignore[arg-type]
+        beyond = None if warm is None else seconds - warm
+        with_import = None if beyond is None else beyond + median(title, "imported")
+        loaded = ", ".join(runs[-1].get("loaded", []))  # type: ignore[arg-type]
+        print(
+            f"{title:<44} {seconds:>8.3f} {seconds / base:>5.2f}x {cell(warm, 6)} {cell(beyond, 10)} "
+            f"{cell(with_import, 13)}  {loaded}"
+        )
 
 
 def main() -> None:
@@ -181,7 +212,9 @@ def main() -> None:
             ("import duckdb, pyarrow", IMPORT_BASE, ()),
             ("import federation", IMPORT_FEDERATION, ()),
             ("first query, federation.connect", FIRST_QUERY, (props,)),
-            ("first query, SQLAlchemy (import included)", FIRST_SQLALCHEMY, (url,)),
+            ("  libraries it must load, and a DuckDB", COMPONENTS, ("federation",)),
+            ("first query, SQLAlchemy", FIRST_SQLALCHEMY, (url,)),
+            ("  libraries it must load, and a DuckDB (+SA)", COMPONENTS, ("sqlalchemy",)),
         ]
         measured = {name: measure(python, cases, args.repeat, env) for name, python in pythons.items()}
     finally:
