@@ -81,7 +81,16 @@ def test_key_values_reads_what_the_parsed_body_holds(records: list[dict[str, obj
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"id":1.5}', b'{"id":1e3}', b'{"id":null}', b'{"id":true}', b'{"id":{"a":1}}', b'{"id" :1}', b'{"x":"a"}'],
+    [
+        *(b'{"id":%s}' % value for value in (b"1.5", b"1e3", b"null", b"true", b'{"a":1}', b"01")),
+        b'{"id":"a\x01b"}',  # a control character, which JSON text can't hold
+        b'{"id" :1}',
+        b'{"x":"a"}',
+    ],
 )
 def test_key_values_of_another_value_or_form_is_none(body: bytes) -> None:
     assert key_values(body, "id") is None
+
+
+def test_key_values_reads_an_integer_exactly_at_any_size() -> None:
+    assert key_values(b'{"id":-%s}' % (b"9" * 30), "id") == (1, -int("9" * 30))
