@@ -163,6 +163,8 @@ class AccountLimiter:
             span = window.seconds + ARRIVAL_MARGIN
             while tickets and tickets[0].done is not None and tickets[0].done <= now - span:
                 tickets.popleft()
+            if len(tickets) < window.calls:
+                continue  # fewer calls kept than the window allows: no need to look at each (a wide limit keeps many)
             active = [t for t in tickets if t.done is None or t.done > now - span]
             if len(active) >= window.calls:
                 ends = [t.done + span for t in active if t.done is not None]
