@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import duckdb
@@ -19,6 +22,15 @@ from federation.errors import (
     UnknownTableError,
 )
 from federation.sandbox import Sandbox
+
+
+def test_importing_federation_loads_no_library_a_query_path_loads_later() -> None:
+    """`import federation` loads DuckDB, Arrow and the contract's types; Arrow's compute kernels, the SQL parser and
+    the HTTP client come with the first connection, SQLAlchemy with `create_engine`, pandas with a DataFrame."""
+    later = ["pyarrow.compute", "sqlglot", "httpx", "sqlalchemy", "authlib", "pandas", "tqdm"]
+    code = f"import json, sys, federation; print(json.dumps([m for m in {[*later, 'duckdb']!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(done.stdout) == ["duckdb"]
 
 
 @pytest.fixture()
